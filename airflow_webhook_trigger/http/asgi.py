@@ -1,0 +1,93 @@
+"""Serving the blueprint on Airflow 3's api-server, and keeping keys out of its access log.
+
+Airflow 3 mounts a plugin's ASGI app at ``url_prefix`` (``fastapi_apps``) ahead of its own
+routes and without authentication. The blueprint lives in a small Flask app bridged to ASGI by
+``a2wsgi`` (already an Airflow dependency). The app is built on the first request, so that the
+plugin costs nothing in the scheduler, workers and DAG processor, which import it too.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+
+from airflow_webhook_trigger import config
+from airflow_webhook_trigger.http.blueprint import URL_PREFIX
+
+__all__ = ["LazyWebhookApp", "create_flask_app", "MaskKeyInAccessLog", "mask_key"]
+
+
+def create_flask_app(url_prefix: str | None = None):
+    """A Flask app holding only the webhook blueprint (``url_prefix=None``: mounted at the prefix)."""
+    from flask import Flask
+
+    from airflow_webhook_trigger.http.blueprint import create_blueprint
+
+    app = Flask("airflow_webhook_trigger")
+    app.register_blueprint(create_blueprint(url_prefix=url_prefix))
+    return app
+
+
+class LazyWebhookApp:
+    """An ASGI app that builds the bridged Flask app on its first request."""
+
+    def __init__(self) -> None:
+        self._app: Any = None
+        self._lock = threading.Lock()
+
+    def _build(self) -> Any:
+        from a2wsgi import WSGIMiddleware
+
+        with self._lock:
+            if self._app is None:
+                self._app = WSGIMiddleware(create_flask_app(), workers=config.get_int("wsgi_threads"))
+        return self._app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "lifespan":  # a mounted app gets no lifespan; answer one if asked
+            message = await receive()
+            await send({"type": f"{message['type']}.complete"})
+            return
+        app = self._app or self._build()
+        await app(scope, receive, send)
+
+
+_KEY_IN_PATH = re.compile(r"^(" + re.escape(URL_PREFIX) + r"/[^/]*/[^/]*/)([^/]+)(.*)$")
+
+
+def mask_key(path: str) -> str:
+    """``/api/v1/executions/webhook/ns/dag/SECRET`` -> ``/api/v1/executions/webhook/ns/dag/***``."""
+    return _KEY_IN_PATH.sub(r"\1***\3", path)
+
+
+class MaskKeyInAccessLog:
+    """Root middleware: once a webhook request is answered, its logged path shows ``***`` for the key.
+
+    Airflow's access-log middleware writes ``scope["path"]`` after the response has started. This
+    middleware sits outside it and rewrites ``path`` and ``raw_path`` in that same scope when the
+    response starts, after routing is done, so the key never reaches the log.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or not scope.get("path", "").startswith(URL_PREFIX + "/"):
+            await self.app(scope, receive, send)
+            return
+
+        def mask() -> None:
+            scope["path"] = mask_key(scope["path"])
+            if isinstance(scope.get("raw_path"), bytes):
+                scope["raw_path"] = mask_key(scope["raw_path"].decode("latin-1")).encode("latin-1")
+
+        async def masking_send(message) -> None:
+            if message["type"] == "http.response.start":
+                mask()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, masking_send)
+        finally:
+            mask()

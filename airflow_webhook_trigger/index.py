@@ -1,0 +1,185 @@
+"""The index of declared webhooks: (namespace, dag_id) -> triggers, built from serialized DAGs.
+
+Why an index: a request must never parse DAG files nor deserialize DAGs. Each api-server worker
+keeps its own index in memory and refreshes it in a background thread every
+``[webhook_trigger] refresh_interval`` seconds. A refresh costs one tiny query while nothing has
+changed (a count and a max timestamp of ``serialized_dag``) plus one scan of the DAGs' paused and
+stale flags; only DAGs whose serialized version changed are read again, and of those only the
+``webhook`` param is decoded. A lookup is then two dictionary reads.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from airflow_webhook_trigger import _compat, config
+from airflow_webhook_trigger.declarations import PARAM_NAME, WebhookTrigger, parse_declaration
+from airflow_webhook_trigger.errors import WebhookDeclarationError
+
+__all__ = ["IndexedDag", "InvalidDeclaration", "WebhookIndex", "get_index"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IndexedDag:
+    """One DAG's webhook triggers in one namespace, with what the 409 check needs."""
+
+    dag_id: str
+    namespace: str
+    triggers: tuple[WebhookTrigger, ...]
+    fileloc: str | None = None
+
+
+@dataclass(frozen=True)
+class InvalidDeclaration:
+    dag_id: str
+    fileloc: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """What one serialized DAG version declares (cached by version so it is parsed once)."""
+
+    dag_hash: str
+    triggers: tuple[WebhookTrigger, ...]
+    fileloc: str | None
+    error: str | None
+
+
+def read_declaration(data: Mapping[str, Any]) -> tuple[tuple[WebhookTrigger, ...], str | None]:
+    """The triggers a serialized DAG declares, and the error text if its declaration is invalid."""
+    dag = data.get("dag", {}) if isinstance(data, Mapping) else {}
+    found, value = _compat.decode_param_default(dag.get("params") or (), PARAM_NAME)
+    if not found or value is None:
+        return (), None
+    try:
+        return parse_declaration(value), None
+    except WebhookDeclarationError as exc:
+        return (), str(exc)
+    except Exception as exc:  # noqa: BLE001 - a declaration must never break the api-server
+        return (), f"{PARAM_NAME}: could not be read ({type(exc).__name__}: {exc})"
+
+
+class WebhookIndex:
+    """Serves lookups from memory; ``refresh`` brings it up to date with the database."""
+
+    def __init__(self) -> None:
+        self._routes: dict[tuple[str, str], IndexedDag] = {}
+        self._paused: dict[str, bool] = {}
+        self._invalid: tuple[InvalidDeclaration, ...] = ()
+        self._parsed: dict[str, _Parsed] = {}  # dag_id -> declaration of its newest version
+        self._fingerprint: Any = None
+        self._refresh_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self.loaded_at: float | None = None
+        self.last_error: str | None = None
+
+    # -- reads (request path) ------------------------------------------------------------------
+
+    def lookup(self, namespace: str, dag_id: str) -> IndexedDag | None:
+        return self._routes.get((namespace, dag_id))
+
+    def is_paused(self, dag_id: str) -> bool:
+        return self._paused.get(dag_id, False)
+
+    def entries(self) -> list[IndexedDag]:
+        return sorted(self._routes.values(), key=lambda e: (e.namespace, e.dag_id))
+
+    def invalid(self) -> tuple[InvalidDeclaration, ...]:
+        return self._invalid
+
+    # -- refresh -------------------------------------------------------------------------------
+
+    def refresh(self) -> bool:
+        """Bring the index up to date; return whether the declarations changed."""
+        with self._refresh_lock, _compat.create_session() as session:
+            fingerprint = _compat.serialized_fingerprint(session)
+            states = _compat.dag_states(session)
+            changed = fingerprint != self._fingerprint
+            if changed:
+                self._reload(session)
+                self._fingerprint = fingerprint
+        active = {dag_id for dag_id, state in states.items() if state.is_active}
+        self._paused = {dag_id: state.is_paused for dag_id, state in states.items()}
+        self._rebuild(active)
+        self.loaded_at = time.monotonic()
+        self.last_error = None
+        return changed
+
+    def _reload(self, session) -> None:
+        heads = _compat.serialized_heads(session)
+        stale = [h for h in heads.values() if (p := self._parsed.get(h.dag_id)) is None or p.dag_hash != h.dag_hash]
+        data = _compat.serialized_data(session, stale)
+        parsed = {dag_id: p for dag_id, p in self._parsed.items() if dag_id in heads}
+        for head in stale:
+            serialized = data.get(head.row_id, {})
+            triggers, error = read_declaration(serialized)
+            fileloc = (serialized.get("dag") or {}).get("fileloc") if isinstance(serialized, Mapping) else None
+            parsed[head.dag_id] = _Parsed(head.dag_hash, triggers, fileloc, error)
+            if error:
+                log.warning("Invalid webhook declaration in DAG %s (%s): %s", head.dag_id, fileloc, error)
+        self._parsed = parsed
+
+    def _rebuild(self, active: set[str]) -> None:
+        default_namespace = config.get("default_namespace")
+        routes: dict[tuple[str, str], list[WebhookTrigger]] = {}
+        filelocs: dict[str, str | None] = {}
+        invalid = []
+        for dag_id, parsed in self._parsed.items():
+            if dag_id not in active:
+                continue
+            if parsed.error:
+                invalid.append(InvalidDeclaration(dag_id, parsed.fileloc, parsed.error))
+            for trigger in parsed.triggers:
+                routes.setdefault((trigger.namespace or default_namespace, dag_id), []).append(trigger)
+            filelocs[dag_id] = parsed.fileloc
+        # Swap whole dictionaries: readers on other threads see the old or the new, never half.
+        self._routes = {
+            (ns, dag_id): IndexedDag(dag_id, ns, tuple(triggers), filelocs.get(dag_id))
+            for (ns, dag_id), triggers in routes.items()
+        }
+        self._invalid = tuple(sorted(invalid, key=lambda i: i.dag_id))
+
+    # -- background refresh --------------------------------------------------------------------
+
+    def ensure_started(self) -> None:
+        """Load once (blocking, so the first request is answered right) and start refreshing."""
+        if self._thread is not None and self.loaded_at is not None:
+            return
+        with _START_LOCK:
+            if self.loaded_at is None:
+                self.refresh()
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="webhook-index", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(max(0.1, config.get_float("refresh_interval")))
+            try:
+                self.refresh()
+            except Exception as exc:  # noqa: BLE001 - keep serving the last good index
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.warning("Webhook index refresh failed, serving the previous index: %s", self.last_error)
+
+
+_START_LOCK = threading.Lock()
+_INDEX: WebhookIndex | None = None
+
+
+def get_index() -> WebhookIndex:
+    """This process's index, loaded on first use."""
+    global _INDEX
+    if _INDEX is None:
+        with _START_LOCK:
+            if _INDEX is None:
+                _INDEX = WebhookIndex()
+    _INDEX.ensure_started()
+    return _INDEX

@@ -1,0 +1,147 @@
+"""A webhook request as the core sees it, and the ``trigger.*`` variables made from it.
+
+The HTTP layer (Flask, or anything else) turns its request into a ``WebhookRequest``: plain
+bytes and strings, no framework objects, so everything below it can be tested without a server.
+``trigger_variables`` then gives what conditions, inputs and the run's conf see, with Kestra's
+rules for the body: a JSON object or array is parsed, anything else stays the exact text.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import parse_qsl
+
+__all__ = ["Headers", "WebhookRequest", "trigger_variables", "parse_body", "multi_dict"]
+
+
+class Headers(dict):
+    """Header name -> list of values; names are stored lower-cased and looked up in any case.
+
+    A ``dict`` subclass so it serialises to JSON as is and Jinja's sandbox treats it as data.
+    """
+
+    def __init__(self, pairs: Iterable[tuple[str, str]] = ()) -> None:
+        super().__init__()
+        for name, value in pairs:
+            self.setdefault(name.lower(), []).append(value)
+
+    def __getitem__(self, name: str) -> list[str]:
+        return super().__getitem__(name.lower() if isinstance(name, str) else name)
+
+    def __contains__(self, name: object) -> bool:
+        return super().__contains__(name.lower() if isinstance(name, str) else name)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return super().get(name.lower() if isinstance(name, str) else name, default)
+
+    def first(self, name: str) -> str | None:
+        """The first value of a header, or None."""
+        values = self.get(name)
+        return values[0] if values else None
+
+
+def multi_dict(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """``[("age", "12"), ("age", "13")]`` -> ``{"age": ["12", "13"]}`` (Kestra's lists of values)."""
+    result: dict[str, list[str]] = {}
+    for name, value in pairs:
+        result.setdefault(name, []).append(value)
+    return result
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    """One HTTP request to a webhook URL, independent of any web framework."""
+
+    method: str
+    headers: tuple[tuple[str, str], ...] = ()
+    query: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+    received_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    host_url: str = ""  # scheme://host[:port]/ the request came to, for links in answers
+
+    @property
+    def content_type(self) -> str:
+        """The media type, lower-cased, without parameters (``""`` when absent)."""
+        value = Headers(self.headers).first("content-type") or ""
+        return value.split(";", 1)[0].strip().lower()
+
+    @classmethod
+    def from_query_string(cls, method: str, query_string: str, **kwargs: Any) -> WebhookRequest:
+        return cls(method=method, query=tuple(parse_qsl(query_string, keep_blank_values=True)), **kwargs)
+
+
+def _reject_constant(name: str) -> Any:
+    # NaN and Infinity are not JSON: PostgreSQL refuses them in the run's conf, so such a
+    # body is kept as text rather than half-parsed.
+    raise ValueError(name)
+
+
+_TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript")
+
+
+def _is_text_type(content_type: str) -> bool:
+    return (
+        not content_type
+        or content_type.startswith(_TEXT_TYPES)
+        or content_type.endswith(("+json", "+xml"))
+        or content_type == "application/x-www-form-urlencoded"
+    )
+
+
+def parse_body(body: bytes, content_type: str = "") -> Any:
+    """Kestra's body rule: JSON object, else JSON array, else the text as is; empty -> None.
+
+    A body that is not text (by its content type, or bytes that are not UTF-8) is given as the
+    base64 of its bytes, so binary payloads reach the run intact and the conf stays JSON.
+    """
+    if not body:
+        return None
+    if not _is_text_type(content_type):
+        return base64.b64encode(body).decode("ascii")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return base64.b64encode(body).decode("ascii")
+    stripped = text.lstrip()
+    if stripped[:1] in ("{", "["):
+        try:
+            value = json.loads(text, parse_constant=_reject_constant)
+        except (ValueError, RecursionError):
+            return text
+        if isinstance(value, (dict, list)):
+            return value
+    return text
+
+
+def trigger_variables(request: WebhookRequest) -> dict[str, Any]:
+    """``trigger.*`` for templates: body, headers, parameters, date, and form fields if any."""
+    content_type = request.content_type
+    variables: dict[str, Any] = {
+        "body": parse_body(request.body, content_type),
+        "headers": Headers(request.headers),
+        "parameters": multi_dict(request.query),
+        "date": request.received_at.isoformat(),
+        "method": request.method,
+    }
+    if content_type == "application/x-www-form-urlencoded" and request.body:
+        text = request.body.decode("utf-8", errors="replace")
+        variables["formFields"] = multi_dict(parse_qsl(text, keep_blank_values=True))
+    return variables
+
+
+def run_conf(variables: Mapping[str, Any]) -> dict[str, Any]:
+    """The run's conf: body, lower-cased headers and parameters, plus form data when present."""
+    conf = {
+        "body": variables["body"],
+        "headers": dict(variables["headers"]),
+        "parameters": variables["parameters"],
+    }
+    for optional in ("formFields", "parts"):
+        if optional in variables:
+            conf[optional] = variables[optional]
+    return conf
