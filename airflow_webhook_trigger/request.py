@@ -134,11 +134,17 @@ def trigger_variables(request: WebhookRequest) -> dict[str, Any]:
     return variables
 
 
+# Credentials a sender (or a proxy, or Airflow's own all-admins dev mode) puts in headers. Conditions
+# still see them; the run's conf, which anyone who can read the DAG's runs sees, gets "***".
+SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-gitlab-token", "x-api-key"})
+
+
 def run_conf(variables: Mapping[str, Any]) -> dict[str, Any]:
     """The run's conf: body, lower-cased headers and parameters, plus form data when present."""
+    headers = {name: ["***"] if name in SENSITIVE_HEADERS else values for name, values in variables["headers"].items()}
     conf = {
         "body": variables["body"],
-        "headers": dict(variables["headers"]),
+        "headers": headers,
         "parameters": variables["parameters"],
     }
     for optional in ("formFields", "parts"):
