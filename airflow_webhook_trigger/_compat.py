@@ -46,16 +46,38 @@ def create_session():
     return _create_session()
 
 
+# What SQLite says when another connection holds the write lock longer than the busy timeout
+# (Python's sqlite3 waits 5 s by default; Airflow sets no other), or the file cannot be reached.
+# Its OperationalError also means "no such table" and other faults a retry will not cure.
+_SQLITE_UNAVAILABLE = ("database is locked", "database table is locked", "database schema is locked",
+                       "unable to open database file", "disk i/o error")
+
+
+class DatabaseConflict(Exception):
+    """A write failed on a constraint other than the run's own id (e.g. the DAG changed meanwhile)."""
+
+
 def is_database_unavailable(exc: BaseException) -> bool:
-    """Whether ``exc`` means "the database is busy, locked or down" (answer 503, sender retries)."""
+    """Whether ``exc`` means "the database is busy, locked or down" (answer 503, sender retries).
+
+    Decided by the exception's class, never by text alone: request data can end up in the
+    message of an unrelated error (``int('database is locked')``).
+    """
+    import sqlite3
+
     from sqlalchemy.exc import DBAPIError, OperationalError, TimeoutError as PoolTimeout
 
-    if isinstance(exc, (OperationalError, PoolTimeout)):
+    if isinstance(exc, (PoolTimeout, DatabaseConflict)):
         return True
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
-    text = str(exc).lower()
-    return "database is locked" in text or "could not connect" in text or "connection refused" in text
+    driver_error = exc.orig if isinstance(exc, DBAPIError) else exc
+    if isinstance(driver_error, sqlite3.Error):
+        text = str(driver_error).lower()
+        return isinstance(driver_error, sqlite3.OperationalError) and any(t in text for t in _SQLITE_UNAVAILABLE)
+    # PostgreSQL and MySQL drivers raise OperationalError for a lost, refused or overloaded
+    # connection, a deadlock or a lock/statement timeout: all cured by retrying later.
+    return isinstance(exc, OperationalError)
 
 
 def is_unique_violation(exc: BaseException) -> bool:
@@ -211,6 +233,8 @@ def _dag_bag():
 
 def _latest_dag(session, dag_id: str):
     """The newest version of the DAG, deserialized once per version and then served from memory."""
+    if AIRFLOW_MAJOR < 3:
+        return _latest_dag_airflow2(session, dag_id)[1]
     from sqlalchemy import select
 
     from airflow.models.dag_version import DagVersion
@@ -241,6 +265,8 @@ def create_run(
     across every api-server worker and replica: a concurrent duplicate fails on it and is
     answered with the existing run.
     """
+    if AIRFLOW_MAJOR < 3:
+        return _create_run_airflow2(dag_id, run_id=run_id, conf=conf, note=note, run_after=run_after)
     from sqlalchemy import select
 
     from airflow.models.dag import DagModel
@@ -282,10 +308,111 @@ def create_run(
                 raise ConfRefused(str(exc)) from None
             state = str(run.state)
     except Exception as exc:
-        if is_unique_violation(exc):
-            return CreatedRun(run_id, _run_state(dag_id, run_id) or "queued", created=False)
-        raise
+        if not is_unique_violation(exc):
+            raise
+        state = _run_state(dag_id, run_id)  # the winner has committed: its row is visible now
+        if state is None:  # not our run id: never answer 200 without a run behind it
+            raise DatabaseConflict(f"creating the run failed on a constraint: {type(exc).__name__}") from exc
+        return CreatedRun(run_id, state, created=False)
     return CreatedRun(run_id, state, created=True)
+
+
+_DAGS_AIRFLOW2: dict[str, tuple[str, Any]] = {}  # dag_id -> (dag_hash, deserialized DAG)
+
+
+def _latest_dag_airflow2(session, dag_id: str) -> tuple[str | None, Any]:
+    """Airflow 2 keeps one serialized row per DAG: deserialize it once per ``dag_hash``."""
+    from sqlalchemy import select
+
+    from airflow.models.serialized_dag import SerializedDagModel as SDM
+
+    dag_hash = session.scalar(select(SDM.dag_hash).where(SDM.dag_id == dag_id))
+    cached = _DAGS_AIRFLOW2.get(dag_id)
+    if dag_hash is None or (cached is not None and cached[0] == dag_hash):
+        return cached if dag_hash is not None else (None, None)
+    row = session.scalar(select(SDM).where(SDM.dag_id == dag_id))
+    if row is None:
+        return None, None
+    _DAGS_AIRFLOW2[dag_id] = (row.dag_hash, row.dag)
+    return _DAGS_AIRFLOW2[dag_id]
+
+
+def _create_run_airflow2(dag_id: str, *, run_id: str, conf: dict, note: str | None, run_after: datetime) -> CreatedRun:
+    """Airflow 2: ``dag.create_dagrun`` with ``execution_date`` = the delivery's arrival time.
+
+    ``dag_run`` is unique on ``(dag_id, execution_date)`` as well as ``(dag_id, run_id)``, and
+    ``trigger_dag`` would zero the microseconds. So the arrival time keeps its microseconds and
+    moves on by 1 µs past any run holding that instant (two deliveries in one microsecond, or a
+    concurrent worker winning the race), while a redelivery's run id is still found and answered
+    as the duplicate. 2.x has no ``triggered_by``/``triggering_user_name``: the note says who.
+    """
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from airflow.exceptions import ParamValidationError
+    from airflow.models.dag import DagModel
+    from airflow.models.dagrun import DagRun
+    from airflow.utils import timezone
+    from airflow.utils.state import DagRunState
+    from airflow.utils.types import DagRunType
+
+    execution_date = timezone.coerce_datetime(run_after)
+    for attempt in range(20):
+        try:
+            with create_session() as session:
+                existing = session.scalar(select(DagRun.state).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id))
+                if existing is not None:
+                    return CreatedRun(run_id, str(existing), created=False)
+                model = session.scalar(select(DagModel).where(DagModel.dag_id == dag_id))
+                if model is None or not model.is_active:
+                    raise DagNotServed("webhook not found", 404)
+                if model.is_paused:
+                    raise DagNotServed(f"DAG {dag_id!r} is paused: unpause it to accept webhook runs", 409)
+                dag_hash, dag = _latest_dag_airflow2(session, dag_id)
+                if dag is None:
+                    raise DagNotServed("webhook not found", 404)
+                taken = set(session.scalars(select(DagRun.execution_date).where(
+                    DagRun.dag_id == dag_id, DagRun.execution_date >= execution_date,
+                    DagRun.execution_date < execution_date + timedelta(seconds=1))))
+                while execution_date in taken:
+                    execution_date += timedelta(microseconds=1)
+                try:
+                    run = dag.create_dagrun(
+                        run_id=run_id,
+                        execution_date=execution_date,
+                        data_interval=dag.timetable.infer_manual_data_interval(run_after=execution_date),
+                        conf=conf,
+                        run_type=DagRunType.MANUAL,
+                        external_trigger=True,
+                        state=DagRunState.QUEUED,
+                        dag_hash=dag_hash,
+                        session=session,
+                    )
+                except (ParamValidationError, ValueError, TypeError) as exc:
+                    raise ConfRefused(str(exc)) from None
+                if note:
+                    _load_fab_user_model()  # dag_run_note.user_id references FAB's ab_user
+                    run.note = (note[:1000], None)
+                state = str(run.state)
+        except Exception as exc:
+            if not is_unique_violation(exc) or attempt == 19:
+                raise
+            state = _run_state(dag_id, run_id)
+            if state is not None:  # a concurrent delivery with the same run id won
+                return CreatedRun(run_id, state, created=False)
+            execution_date += timedelta(microseconds=1)  # another run took this instant meanwhile
+            continue
+        return CreatedRun(run_id, state, created=True)
+    raise AssertionError("unreachable")
+
+
+def _load_fab_user_model() -> None:
+    """Airflow 2: map FAB's ``ab_user`` (the webserver has; a CLI process may not) so a note can be written."""
+    try:
+        import airflow.providers.fab.auth_manager.models  # noqa: F401
+    except ImportError:  # no FAB provider: then nothing references ab_user either
+        pass
 
 
 def _run_state(dag_id: str, run_id: str) -> str | None:
@@ -311,7 +438,7 @@ def return_values(dag_id: str, run_id: str) -> dict[str, Any]:
 def xcom_values(dag_id: str, run_id: str, key: str) -> dict[str, Any]:
     from sqlalchemy import select
 
-    from airflow.models.xcom import XComModel
+    XComModel = _xcom_model()
 
     with create_session() as session:
         rows = session.execute(
@@ -321,7 +448,7 @@ def xcom_values(dag_id: str, run_id: str, key: str) -> dict[str, Any]:
         ).all()
     values: dict[str, Any] = {}
     for task_id, value, map_index in rows:
-        decoded = XComModel.deserialize_value(_Row(value)) if not isinstance(value, (dict, list)) else value
+        decoded = _decode_xcom(XComModel, value)
         if map_index is not None and map_index >= 0:
             values.setdefault(task_id, []).append(decoded)
         else:
@@ -334,30 +461,151 @@ class _Row:
         self.value = value
 
 
+def _decode_xcom(model: Any, value: Any) -> Any:
+    """A stored XCom as the task returned it.
+
+    Airflow 3 stores the task SDK's ``serde`` form as native JSON (a returned ``"42"`` is the
+    JSON string ``"42"``), so ``XComModel.deserialize_value``'s ``json.loads`` would turn it into
+    the number 42. The configured XCom backend's ``deserialize_value`` decodes it as tasks do
+    (tuples, datetimes, an object-storage backend's reference); what cannot be rebuilt in the
+    api-server falls back to serde's readable form.
+    """
+    if AIRFLOW_MAJOR < 3:
+        return model.deserialize_value(_Row(value)) if not isinstance(value, (dict, list)) else value
+    from airflow.sdk.execution_time.xcom import resolve_xcom_backend
+    from airflow.sdk.serde import deserialize
+
+    try:
+        return resolve_xcom_backend().deserialize_value(_Row(value))
+    except Exception:  # noqa: BLE001 - a class not importable here, a backend that fails
+        return deserialize(value, full=False)
+
+
+def _xcom_model():
+    """The XCom table's model: ``XComModel`` on Airflow 3; the configured XCom backend on 2."""
+    if AIRFLOW_MAJOR < 3:
+        from airflow.models.xcom import XCom
+
+        return XCom
+    from airflow.models.xcom import XComModel
+
+    return XComModel
+
+
 # --- variables, connections ------------------------------------------------------------------
 
 
 def get_variable(name: str) -> str | None:
-    """An Airflow Variable through the configured secrets backends, or None."""
+    """An Airflow Variable through the configured secrets backends, or None.
+
+    Raises the database's error when the variable was not found because the database is down:
+    Airflow logs and swallows a failing backend, and "not set" would answer 404 or 401 where
+    the sender must get 503 and retry.
+    """
     from airflow.models.variable import Variable
 
-    return Variable.get(name, default_var=None)
+    value = Variable.get(name, default_var=None)
+    if value is None:
+        raise_if_database_unavailable()
+    return value
 
 
 def get_connection(conn_id: str) -> Any:
+    """An Airflow Connection through the secrets backends (the database's error when it is down)."""
+    from airflow.exceptions import AirflowNotFoundException
     from airflow.models.connection import Connection
 
-    return Connection.get_connection_from_secrets(conn_id)
+    try:
+        return Connection.get_connection_from_secrets(conn_id)
+    except AirflowNotFoundException:
+        raise_if_database_unavailable()
+        raise
+
+
+def raise_if_database_unavailable() -> None:
+    """One ``SELECT 1``: raises the database's own error when it cannot be reached."""
+    from sqlalchemy import text
+
+    with create_session() as session:
+        session.execute(text("SELECT 1"))
 
 
 def ui_base_url() -> str:
     """The Airflow UI's public base URL from config ([webhook_trigger] base_url, [api] base_url)."""
     from airflow.configuration import conf
 
-    return (conf.get("webhook_trigger", "base_url", fallback="") or conf.get("api", "base_url", fallback="") or "").rstrip("/")
+    ui_section = "api" if AIRFLOW_MAJOR >= 3 else "webserver"  # 2.x: [webserver] base_url, as its own links
+    return (conf.get("webhook_trigger", "base_url", fallback="") or conf.get(ui_section, "base_url", fallback="") or "").rstrip("/")
 
 
 def run_url_path(dag_id: str, run_id: str) -> str:
     from urllib.parse import quote
 
+    if AIRFLOW_MAJOR < 3:  # the classic UI shows a run in the DAG's grid view
+        return f"/dags/{quote(dag_id, safe='')}/grid?dag_run_id={quote(run_id, safe='')}"
     return f"/dags/{quote(dag_id, safe='')}/runs/{quote(run_id, safe='')}"
+
+
+def airflow2_blueprint():
+    """Airflow 2: the blueprint for the Flask webserver, at the exact Kestra path, without CSRF.
+
+    The webserver registers plugin blueprints at the root, after ``CSRFProtect`` is set up
+    (``airflow/www/app.py``), and Flask-WTF protects every POST/PUT app-wide, so the blueprint is
+    exempted when it is registered, on that app's own extension: importing ``airflow.www.app``
+    here instead would load the whole web UI into the scheduler and workers, which load plugins
+    too. The blueprint has no login decorator, so FAB asks for none.
+    """
+    from airflow_webhook_trigger.http.blueprint import create_blueprint
+
+    blueprint = create_blueprint()
+
+    def exempt_from_csrf(state) -> None:
+        csrf = state.app.extensions.get("csrf")
+        if csrf is not None:
+            csrf.exempt(blueprint)
+
+    blueprint.record_once(exempt_from_csrf)
+    return blueprint
+
+
+# --- metrics and the audit log (observe.py, audit.py) -------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def stats() -> Any:
+    """Airflow's metrics facade of this process: ``incr(stat, tags=...)``, ``timing(stat, dt, tags=...)``.
+
+    Airflow 3.2+ keeps it in ``airflow._shared.observability.metrics.stats`` (the one the
+    api-server initializes in its lifespan from ``[metrics]``: StatsD, Datadog or OpenTelemetry);
+    ``airflow.stats.Stats`` is a deprecated shim there that points at the *task SDK's* copy,
+    which the api-server never initializes. Older releases only have ``airflow.stats.Stats``.
+    """
+    try:
+        from airflow._shared.observability.metrics import stats as module
+
+        return module
+    except ImportError:  # Airflow 2.x, 3.0, 3.1
+        from airflow.stats import Stats
+
+        return Stats
+
+
+def write_audit_log(entries: Iterable[dict[str, Any]]) -> int:
+    """Add rows to Airflow's audit log (table ``log``, Browse -> Audit Log) in one transaction.
+
+    Each entry: ``event``, ``dag_id``, ``run_id``, ``owner``, ``extra`` (text) and ``when``
+    (the delivery's time, kept as the row's ``dttm`` although the row is written later).
+    """
+    from airflow.models.log import Log
+
+    rows = []
+    for entry in entries:
+        row = Log(event=entry["event"], owner=entry["owner"], extra=entry["extra"],
+                  dag_id=entry["dag_id"], run_id=entry.get("run_id"))
+        if entry.get("when") is not None:
+            row.dttm = entry["when"]
+        rows.append(row)
+    if rows:
+        with create_session() as session:
+            session.add_all(rows)
+    return len(rows)

@@ -49,6 +49,7 @@ class WebhookTrigger:
     signature: Any = None  # signatures.SignatureSpec
     delivery_id: str | None = None
     rate_limit: Any = None  # limits.RateLimitItem
+    respond: tuple = ()  # responses.ImmediateResponse: handshakes answered without a run
 
 
 # --- field readers ---------------------------------------------------------------------------
@@ -157,6 +158,12 @@ def _rate_limit(value: Any, where: str) -> Any:
         raise WebhookDeclarationError(where, str(exc)) from None
 
 
+def _respond(value: Any, where: str) -> tuple:
+    from airflow_webhook_trigger.responses import parse_responses
+
+    return parse_responses(value, where)
+
+
 # property name in the declaration -> (attribute, reader)
 _FIELDS: dict[str, tuple[str | None, Any]] = {
     "id": ("id", _id),
@@ -176,6 +183,7 @@ _FIELDS: dict[str, tuple[str | None, Any]] = {
     "signature": ("signature", _signature),
     "deliveryId": ("delivery_id", _template),
     "rateLimit": ("rate_limit", _rate_limit),
+    "respond": ("respond", _respond),
 }
 
 
@@ -207,6 +215,12 @@ def _check_combinations(trigger: WebhookTrigger, where: str) -> None:
     for name, value in (("responseCode", trigger.response_code), ("responseContentType", trigger.response_content_type)):
         if value is not None and not trigger.return_outputs:
             raise WebhookDeclarationError(f"{where}.{name}", "needs wait: true and returnOutputs: true")
+    for name in trigger.inputs:  # these conf keys carry the request itself (request.run_conf)
+        if name in _RESERVED_CONF_KEYS:
+            raise WebhookDeclarationError(f"{where}.inputs.{name}", f"is reserved for the request's own {name}")
+
+
+_RESERVED_CONF_KEYS = ("body", "headers", "parameters", "formFields", "parts", PARAM_NAME)
 
 
 def _load_yaml(text: str, where: str) -> Any:

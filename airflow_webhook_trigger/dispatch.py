@@ -7,7 +7,9 @@ A request goes through these steps in order; the first that answers ends it:
 2. the trigger is disabled or the DAG paused: **409**;
 3. the signature, checked on the raw bytes before anything reads the body: **401**;
 4. the trigger's rate limit: **429** with ``Retry-After``;
-5. the conditions, on ``trigger.*``: **204** with no body when one is not met;
+5. the body read into ``trigger.*``: **413** for a multipart file over ``max_part_size``, **400**
+   for a malformed multipart body; then a ``respond`` rule whose conditions hold answers at once
+   and creates no run (``responses.py``); then the conditions: **204** with no body when one is not met;
 6. the inputs rendered into the conf: **422** when one fails;
 7. the run is created (or found again for a redelivery): **200**; the DAG's params refusing
    the conf: **422**; the database busy or down: **503** with ``Retry-After``;
@@ -28,6 +30,7 @@ from typing import Any
 from airflow_webhook_trigger import _compat, config
 from airflow_webhook_trigger.conditions import evaluate
 from airflow_webhook_trigger.declarations import WEBHOOK_TYPES, WebhookTrigger
+from airflow_webhook_trigger.form_data import BodyRefused
 from airflow_webhook_trigger.index import IndexedDag, WebhookIndex, get_index
 from airflow_webhook_trigger.request import WebhookRequest, run_conf, trigger_variables
 from airflow_webhook_trigger.runs import RunRequest, create_run, make_run_id
@@ -51,9 +54,12 @@ class Outcome:
     trigger_id: str | None = None
     run_id: str | None = None
     duplicate: bool = False
+    responded: bool = False  # answered by a ``respond`` rule: no run (responses.py)
 
     @property
     def outcome_name(self) -> str:
+        if self.responded:
+            return "responded"
         return {200: "duplicate" if self.duplicate else "triggered"}.get(self.status, str(self.status))
 
 
@@ -61,7 +67,7 @@ NOT_FOUND = Outcome(404, {"message": "Not Found: webhook not found"}, reason="we
 
 
 def _message(status: int, text: str, **extra: Any) -> dict[str, Any]:
-    label = {401: "Unauthorized", 409: "Conflict", 413: "Payload Too Large", 422: "Unprocessable Entity",
+    label = {400: "Bad Request", 401: "Unauthorized", 409: "Conflict", 413: "Payload Too Large", 422: "Unprocessable Entity",
              429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}.get(status, "Error")
     return {"message": f"{label}: {text}", **extra}
 
@@ -125,8 +131,17 @@ def _handle(request: WebhookRequest, namespace: str, flow_id: str, key: str, ind
     if refused is not None:
         return refused
 
-    variables = trigger_variables(request)
+    try:
+        variables = trigger_variables(request)
+    except BodyRefused as exc:
+        return Outcome(exc.status, _message(exc.status, str(exc)), reason=f"body refused ({exc.status})", **known)
     context["trigger"] = variables
+    if trigger.respond:  # a handshake answered at once, without a run (responses.py)
+        from airflow_webhook_trigger.responses import immediate_outcome
+
+        answered = immediate_outcome(trigger.respond, context, known)
+        if answered is not None:
+            return answered
     result = evaluate(trigger.conditions, context)
     if not result.met:
         return Outcome(204, None, reason=f"conditions not met: {result.reason}", **known)

@@ -81,6 +81,29 @@ class WebhookIndex:
         self.loaded_at: float | None = None
         self.last_error: str | None = None
 
+    @classmethod
+    def from_triggers(
+        cls, declarations: Mapping[str, Any], *, paused: Any = (), filelocs: Mapping[str, str] | None = None
+    ) -> WebhookIndex:
+        """An index filled from ``{dag_id: declaration}`` without a database (tests, dry runs).
+
+        A declaration is anything ``parse_declaration`` reads, or a tuple of ``WebhookTrigger``;
+        an invalid one is kept as an ``InvalidDeclaration``, as a refresh would. ``paused``
+        names the paused DAGs. The index never refreshes itself.
+        """
+        index, paused = cls(), set(paused)
+        for dag_id, declaration in declarations.items():
+            fileloc = (filelocs or {}).get(dag_id)
+            if isinstance(declaration, tuple) and all(isinstance(t, WebhookTrigger) for t in declaration):
+                triggers, error = declaration, None
+            else:
+                triggers, error = read_declaration({"dag": {"params": {PARAM_NAME: declaration}}})
+            index._parsed[dag_id] = _Parsed("", triggers, fileloc, error)
+        index._paused = {dag_id: dag_id in paused for dag_id in declarations}
+        index._rebuild(set(declarations))
+        index.loaded_at = time.monotonic()
+        return index
+
     # -- reads (request path) ------------------------------------------------------------------
 
     def lookup(self, namespace: str, dag_id: str) -> IndexedDag | None:

@@ -2,24 +2,71 @@
 
 Nothing recorded here holds the key, a secret or the body: only the namespace, DAG, trigger,
 outcome and its reason.
+
+Metrics go through the ``Stats`` Airflow configured for the api-server (``[metrics]``: StatsD,
+Datadog or OpenTelemetry; nothing at all when metrics are off), so they land wherever the
+scheduler's metrics already go:
+
+- ``webhook_trigger.deliveries`` (tags ``outcome``, ``dag_id``), and the same count under
+  ``webhook_trigger.deliveries.<outcome>`` for plain StatsD, which drops tags;
+- ``webhook_trigger.runs_created``, ``webhook_trigger.duplicates``,
+  ``webhook_trigger.signature_failures`` (tag ``dag_id``);
+- ``webhook_trigger.latency``: a timer, in milliseconds (tag ``outcome``).
+
+A request for a DAG that declares no webhook is tagged ``dag_id=unknown``: anyone can send
+those, and a tag per invented DAG id would flood the metrics backend.
+
+Every delivery that reached a known DAG (``outcome.dag_id`` is set: any answer but the 404 for
+an unknown namespace or DAG) is queued for Airflow's audit log (``audit.py``).
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING
+
+from airflow_webhook_trigger import _compat
+from airflow_webhook_trigger.audit import AUDIT
 
 if TYPE_CHECKING:
     from airflow_webhook_trigger.dispatch import Outcome
     from airflow_webhook_trigger.request import WebhookRequest
 
+__all__ = ["delivery", "METRIC_PREFIX"]
+
 log = logging.getLogger("airflow_webhook_trigger.deliveries")
+
+METRIC_PREFIX = "webhook_trigger"
+UNKNOWN_DAG = "unknown"
 
 
 def delivery(request: WebhookRequest, namespace: str, dag_id: str, outcome: Outcome, seconds: float) -> None:
-    """Record one answered request."""
+    """Record one answered request. Never raises: recording must not change the answer."""
     log.info(
         "webhook %s %s/%s trigger=%s -> %s (%s) run=%s in %.1f ms",
         request.method, namespace, dag_id, outcome.trigger_id, outcome.status, outcome.reason,
         outcome.run_id, seconds * 1000,
     )
+    name = outcome.outcome_name
+    try:
+        _metrics(outcome, name, seconds)
+    except Exception as exc:  # noqa: BLE001 - a broken metrics backend must not fail webhooks
+        log.debug("webhook metrics not sent: %s", exc)
+    if outcome.dag_id:
+        AUDIT.add((request.received_at, namespace, outcome.dag_id, outcome.trigger_id, outcome.run_id,
+                   outcome.status, name, outcome.reason, seconds, request.method))
+
+
+def _metrics(outcome: Outcome, name: str, seconds: float) -> None:
+    stats = _compat.stats()
+    dag_tag = {"dag_id": outcome.dag_id or UNKNOWN_DAG}
+    stats.incr(f"{METRIC_PREFIX}.deliveries", tags={"outcome": name, **dag_tag})
+    stats.incr(f"{METRIC_PREFIX}.deliveries.{name}", tags=dag_tag)
+    stats.timing(f"{METRIC_PREFIX}.latency", timedelta(seconds=seconds), tags={"outcome": name})
+    if outcome.run_id and outcome.duplicate:
+        stats.incr(f"{METRIC_PREFIX}.duplicates", tags=dag_tag)
+    elif outcome.run_id:
+        stats.incr(f"{METRIC_PREFIX}.runs_created", tags=dag_tag)
+    if outcome.status == 401:
+        stats.incr(f"{METRIC_PREFIX}.signature_failures", tags=dag_tag)

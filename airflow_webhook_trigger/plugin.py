@@ -26,5 +26,14 @@ class WebhookTriggerPlugin(AirflowPlugin):
         fastapi_apps = [{"app": LazyWebhookApp(), "url_prefix": URL_PREFIX, "name": "Webhook trigger"}]
         fastapi_root_middlewares = [{"middleware": MaskKeyInAccessLog, "name": "Mask webhook keys in access log"}]
         del LazyWebhookApp, MaskKeyInAccessLog
+        from airflow_webhook_trigger.ui import plugin_entries  # the "Webhooks" page (ui/)
+
+        _ui_app, external_views = plugin_entries()
+        fastapi_apps.append(_ui_app)
+        del plugin_entries, _ui_app
     else:  # pragma: no cover - exercised by the Airflow 2 conformance run
+        from airflow_webhook_trigger.http.access_log import mask_keys_in_gunicorn_access_log
+
         flask_blueprints = [_compat.airflow2_blueprint()]
+        mask_keys_in_gunicorn_access_log()
+        del mask_keys_in_gunicorn_access_log

@@ -16,6 +16,8 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qsl
 
+from airflow_webhook_trigger import storable
+
 __all__ = ["Headers", "WebhookRequest", "trigger_variables", "parse_body", "multi_dict"]
 
 
@@ -107,19 +109,25 @@ def parse_body(body: bytes, content_type: str = "") -> Any:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return base64.b64encode(body).decode("ascii")
+    if "\x00" in text:  # no database stores NUL in text: such a body is binary
+        return base64.b64encode(body).decode("ascii")
     stripped = text.lstrip()
     if stripped[:1] in ("{", "["):
         try:
-            value = json.loads(text, parse_constant=_reject_constant)
+            value = json.loads(text, parse_constant=_reject_constant, parse_float=storable.finite_float)
         except (ValueError, RecursionError):
             return text
-        if isinstance(value, (dict, list)):
+        # valid JSON Airflow cannot hold (\u0000, a lone surrogate, deep nesting) stays its text
+        if isinstance(value, (dict, list)) and storable.fits(value):
             return value
     return text
 
 
 def trigger_variables(request: WebhookRequest) -> dict[str, Any]:
-    """``trigger.*`` for templates: body, headers, parameters, date, and form fields if any."""
+    """``trigger.*`` for templates: body, headers, parameters, date, and form fields if any.
+
+    Raises ``form_data.BodyRefused`` (413 or 400) for a multipart body it cannot pass on.
+    """
     content_type = request.content_type
     variables: dict[str, Any] = {
         "body": parse_body(request.body, content_type),
@@ -131,6 +139,14 @@ def trigger_variables(request: WebhookRequest) -> dict[str, Any]:
     if content_type == "application/x-www-form-urlencoded" and request.body:
         text = request.body.decode("utf-8", errors="replace")
         variables["formFields"] = multi_dict(parse_qsl(text, keep_blank_values=True))
+    elif content_type == "multipart/form-data":
+        # fields and files are given parsed; the raw body (files included) is not repeated
+        from airflow_webhook_trigger import config
+        from airflow_webhook_trigger.form_data import parse_multipart
+
+        header = Headers(request.headers).first("content-type") or ""
+        fields, parts = parse_multipart(request.body, header, config.get_int("max_part_size"))
+        variables.update(body=None, formFields=fields, parts=parts)
     return variables
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from airflow_webhook_trigger import _compat
+from airflow_webhook_trigger import _compat, storable
 
 __all__ = ["RunRequest", "make_run_id", "create_run", "wait_for_run", "FINISHED_STATES"]
 
@@ -27,7 +27,8 @@ FINISHED_STATES = frozenset({"success", "failed"})
 def make_run_id(trigger_id: str, received_at: datetime, delivery_id: str | None = None) -> str:
     """A run id that is unique per delivery and, with a delivery id, the same on every redelivery."""
     if delivery_id:
-        part = delivery_id if _RUN_ID_SAFE.match(delivery_id) else hashlib.sha256(delivery_id.encode()).hexdigest()[:40]
+        digest = hashlib.sha256(delivery_id.encode("utf-8", "surrogatepass")).hexdigest()[:40]
+        part = delivery_id if _RUN_ID_SAFE.fullmatch(delivery_id) else digest
         return f"webhook__{trigger_id}__{part}"
     return f"webhook__{received_at.isoformat()}_{secrets.token_hex(4)}"
 
@@ -58,7 +59,7 @@ def create_run(request: RunRequest) -> _compat.CreatedRun:
     return _compat.create_run(
         request.dag_id,
         run_id=request.run_id,
-        conf=request.conf,
+        conf=storable.scrub(request.conf),  # parameters and inputs may still hold NUL and the like
         triggering_user_name=request.triggering_user_name,
         note=request.note,
         run_after=request.received_at,

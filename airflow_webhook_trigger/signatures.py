@@ -68,8 +68,7 @@ def parse_signature(raw: Mapping[str, Any]) -> SignatureSpec:
     secret = raw.get("secret")
     if not isinstance(secret, str) or not secret.strip():
         raise SignatureError(f"signature.secret: required; {_TEMPLATE_RULE}")
-    start = secret.find("{{")  # a literal secret in a DAG file would end up in git and logs
-    if start < 0 or secret.find("}}", start + 2) < 0:
+    if not _reads_a_secret(secret):  # a literal secret in a DAG file would end up in git and logs
         raise SignatureError(f"signature.secret: {_TEMPLATE_RULE}")
     if kind != "hmac":
         default = _DEFAULT_TOLERANCE if kind in _TIMED_PRESETS else None
@@ -89,6 +88,21 @@ def parse_signature(raw: Mapping[str, Any]) -> SignatureSpec:
         timestamp_header=ts_header and ts_header.strip().lower(),
         tolerance=_option(raw, "tolerance", _DEFAULT_TOLERANCE if ts_header else None),
     )
+
+
+def _reads_a_secret(template: str) -> bool:
+    """Whether the template reads ``secret()``, ``var`` or ``conn``: ``{{ 'hunter2' }}`` is a
+    template too, but still a literal secret. Jinja (not Airflow) only parses it, lazily."""
+    start = template.find("{{")
+    if start < 0 or template.find("}}", start + 2) < 0:
+        return False
+    from jinja2 import Environment, TemplateSyntaxError, meta
+
+    try:
+        names = meta.find_undeclared_variables(Environment().parse(template))
+    except TemplateSyntaxError:
+        return False
+    return bool(names & {"secret", "var", "conn"})
 
 
 _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {  # optional key -> (valid?, rule)

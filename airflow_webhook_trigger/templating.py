@@ -75,7 +75,17 @@ def render(source: str, context: Mapping[str, Any]) -> str:
     try:
         return _compiled(source).render(context)
     except Exception as exc:  # noqa: BLE001 - every failure of a user template is the same to us
+        _reraise_if_database_unavailable(exc)
         raise TemplateRenderError(_describe(exc)) from None
+
+
+def _reraise_if_database_unavailable(exc: Exception) -> None:
+    """A ``secret()``/``var``/``conn`` read that failed because the database is down is not the
+    template's fault: let it reach ``dispatch.handle``, which answers 503 so the sender retries."""
+    from airflow_webhook_trigger import _compat
+
+    if _compat.is_database_unavailable(exc):
+        raise exc
 
 
 def render_value(source: str, context: Mapping[str, Any]) -> Any:
@@ -94,6 +104,7 @@ def render_value(source: str, context: Mapping[str, Any]) -> Any:
             str(value)  # raises UndefinedError with Jinja's own message
         return value
     except Exception as exc:  # noqa: BLE001
+        _reraise_if_database_unavailable(exc)
         raise TemplateRenderError(_describe(exc)) from None
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -20,11 +21,64 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterable
+from importlib.metadata import PackageNotFoundError, version as installed_version
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
+# Airflow 2 (scripts/test-airflow2): the gunicorn webserver, REST API /api/v1 with basic auth.
+try:
+    AIRFLOW_MAJOR = int(installed_version("apache-airflow").split(".")[0])
+except PackageNotFoundError:  # imported where Airflow is not installed: nothing can start anyway
+    AIRFLOW_MAJOR = 3
+AIRFLOW2_ADMIN = ("admin", "admin")
+
+
+# Airflow 2 has no ``airflow.sdk``: the DAG files (written for Airflow 3) get the 2.x modules of
+# the same names when copied, so one set of test DAGs serves both lines (tests/dags/README.md).
+AIRFLOW2_SDK_NAMES = {"DAG": "airflow.models.dag", "dag": "airflow.decorators", "task": "airflow.decorators",
+                      "Param": "airflow.models.param", "Variable": "airflow.models.variable"}
+_SDK_IMPORT = re.compile(r"^from airflow\.sdk import ([\w, ]+)$", re.M)
+
+
+def _airflow2_imports(match: re.Match) -> str:
+    names = [n.strip() for n in match.group(1).split(",") if n.strip()]
+    if any(n not in AIRFLOW2_SDK_NAMES for n in names):
+        return match.group(0)  # left as is: the DAG shows as an import error on Airflow 2
+    return "; ".join(f"from {AIRFLOW2_SDK_NAMES[n]} import {n}" for n in names)
+
+
+def dag_source(text: str) -> str:
+    """DAG source written for Airflow 3, for the installed Airflow (its ``airflow.sdk`` imports mapped on 2)."""
+    return text if AIRFLOW_MAJOR >= 3 else _SDK_IMPORT.sub(_airflow2_imports, text)
+
+
+def copy_dag(source: Path, target: Path) -> None:
+    """Copy a DAG file into the stack's DAG folder (see ``dag_source``)."""
+    if AIRFLOW_MAJOR >= 3:
+        shutil.copy(source, target)
+    else:
+        target.write_text(dag_source(source.read_text()))
+
+
+_NOTE_TRIGGER = re.compile(r"webhook trigger `([^`]*)` of namespace `([^`]*)`")
+
+
+def as_airflow3_run(run: dict) -> dict:
+    """A run from the REST API under Airflow 3's field names (as is on Airflow 3).
+
+    Airflow 2's ``/api/v1`` run has the same ``dag_run_id``, ``conf``, ``note``, ``state`` and
+    ``run_type``; it lacks two names the tests read, filled from what Airflow 2 stores instead:
+    ``run_after`` is its ``execution_date`` (a webhook run's arrival time), and
+    ``triggering_user_name`` (no such column in 2.x) is the webhook identity the plugin writes
+    into the run's note there, or None when the note names none.
+    """
+    if AIRFLOW_MAJOR >= 3 or not isinstance(run, dict):
+        return run
+    found = _NOTE_TRIGGER.search(run.get("note") or "")
+    return {"run_after": run.get("execution_date"),
+            "triggering_user_name": f"webhook:{found.group(2)}/{found.group(1)}" if found else None, **run}
 
 
 def free_port() -> int:
@@ -48,7 +102,7 @@ class AirflowStack:
         self.dags.mkdir()
         for folder in dag_folders:
             for file in Path(folder).glob("*.py"):
-                shutil.copy(file, self.dags / file.name)
+                copy_dag(file, self.dags / file.name)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.workers = workers
@@ -73,10 +127,20 @@ class AirflowStack:
             "AIRFLOW__WEBHOOK_TRIGGER__KEY_CACHE_SECONDS": "0",
             "PYTHONWARNINGS": "ignore",
         }
+        if AIRFLOW_MAJOR < 3:
+            self.env.update(self._airflow2_env())
         if database_url:
             self.env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = database_url
         self.env.update(env or {})
         self._token: str | None = None
+
+    def set_connect_args(self, args: dict[str, Any]) -> AirflowStack:
+        """Pass ``args`` to the database driver's connect (``[database] sql_alchemy_connect_args``
+        is an import path, so they go in a module in AIRFLOW_HOME); call before ``start()``."""
+        (self.home / "stack_connect_args.py").write_text(f"CONNECT_ARGS = {args!r}\n")
+        self.env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(self.home), self.env.get("PYTHONPATH")]))
+        self.env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS"] = "stack_connect_args.CONNECT_ARGS"
+        return self
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -94,6 +158,8 @@ class AirflowStack:
     def migrate(self) -> AirflowStack:
         self._say("airflow db migrate ...")
         self.airflow("db", "migrate")
+        if AIRFLOW_MAJOR < 3:
+            self._create_airflow2_admin()
         return self
 
     def reserialize(self) -> AirflowStack:
@@ -108,6 +174,8 @@ class AirflowStack:
         )
 
     def start_api_server(self, timeout: float = 120) -> AirflowStack:
+        if AIRFLOW_MAJOR < 3:
+            return self._start_airflow2_webserver(timeout)
         self._say(f"airflow api-server on {self.url} ...")
         args = ["api-server", "--port", str(self.port), "--host", "127.0.0.1"]
         if self.workers > 1:
@@ -123,7 +191,7 @@ class AirflowStack:
             if proc.poll() is not None:
                 raise RuntimeError(f"api-server exited with {proc.returncode}:\n{self.log('api-server')[-4000:]}")
             try:
-                with urllib.request.urlopen(f"{self.url}/api/v2/monitor/health", timeout=2) as response:
+                with urllib.request.urlopen(self.health_url, timeout=2) as response:
                     if response.status == 200:
                         return
             except (urllib.error.URLError, OSError):
@@ -134,7 +202,8 @@ class AirflowStack:
     def start_scheduler(self) -> AirflowStack:
         self._say("airflow scheduler + dag-processor ...")
         self._spawn("scheduler", "scheduler")
-        self._spawn("dag-processor", "dag-processor")
+        if AIRFLOW_MAJOR >= 3:  # Airflow 2's scheduler parses the DAG files itself
+            self._spawn("dag-processor", "dag-processor")
         return self
 
     def start(self, *, scheduler: bool = False) -> AirflowStack:
@@ -175,6 +244,66 @@ class AirflowStack:
     def __exit__(self, *exc: Any) -> None:
         self.cleanup()
 
+    # -- Airflow 2 ------------------------------------------------------------------------------------
+
+    def _airflow2_env(self) -> dict[str, str]:
+        """Airflow 2's names for the same setup: the webserver's base URL, basic auth, page size."""
+        return {
+            "AIRFLOW__WEBSERVER__BASE_URL": self.url,
+            "AIRFLOW__API__AUTH_BACKENDS": "airflow.api.auth.backend.basic_auth",
+            "AIRFLOW__API__MAXIMUM_PAGE_LIMIT": "1000",
+            "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "2",
+            "AIRFLOW__SCHEDULER__DAG_DIR_LIST_INTERVAL": "5",
+            "AIRFLOW__WEBSERVER__WARN_DEPLOYMENT_EXPOSURE": "False",
+            # gunicorn threads per worker (gthread), as Airflow 3's WSGI bridge has: a `wait` or a
+            # slow request must not hold the worker's only thread.
+            "GUNICORN_CMD_ARGS": os.environ.get("GUNICORN_CMD_ARGS", "--threads 16"),
+        }
+
+    def _create_airflow2_admin(self) -> None:
+        user, password = AIRFLOW2_ADMIN
+        self._say("airflow users create ...")
+        self.airflow("users", "create", "--username", user, "--password", password, "--role", "Admin",
+                     "--email", "admin@example.com", "--firstname", "Ad", "--lastname", "Min")
+
+    def _start_airflow2_webserver(self, timeout: float) -> AirflowStack:
+        """``airflow webserver`` (gunicorn); kept under the name ``api-server`` for ``log()``."""
+        self._say(f"airflow webserver on {self.url} ...")
+        self._spawn("api-server", "webserver", "--port", str(self.port), "--hostname", "127.0.0.1",
+                    "--workers", str(self.workers))
+        self.wait_healthy(timeout)
+        return self
+
+    # -- what differs between Airflow lines, for version-neutral tests --------------------------------
+
+    def write_dag(self, name: str, source: str) -> Path:
+        """Write a DAG file (Airflow 3 syntax) into this stack's DAG folder; see ``dag_source``."""
+        target = self.dags / name
+        target.write_text(dag_source(source))
+        return target
+
+    def process_dag_files_once(self) -> None:
+        """One parsing pass that also retires DAGs whose file is gone: Airflow 3's DAG processor
+        marks them stale; Airflow 2's ``dags reserialize`` rewrites ``serialized_dag`` from the
+        files alone, so their serialized rows are gone (what the webhook index serves from)."""
+        if AIRFLOW_MAJOR >= 3:
+            self.airflow("dag-processor", "--num-runs", "1")
+        else:
+            self.airflow("dags", "reserialize")
+
+    @property
+    def health_url(self) -> str:
+        """The web server's health check (Airflow 3: ``/api/v2/monitor/health``; 2: ``/health``)."""
+        return f"{self.url}/api/v2/monitor/health" if AIRFLOW_MAJOR >= 3 else f"{self.url}/health"
+
+    def run_url(self, dag_id: str, run_id: str) -> str:
+        """The run's page in Airflow's UI, as a webhook's answer links it."""
+        from urllib.parse import quote
+
+        if AIRFLOW_MAJOR >= 3:
+            return f"{self.url}/dags/{quote(dag_id, safe='')}/runs/{quote(run_id, safe='')}"
+        return f"{self.url}/dags/{quote(dag_id, safe='')}/grid?dag_run_id={quote(run_id, safe='')}"
+
     # -- Airflow's own REST API ---------------------------------------------------------------------
 
     def token(self) -> str:
@@ -186,8 +315,15 @@ class AirflowStack:
     def api(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         """Call Airflow's REST API (``/api/v2/...``) as an admin; return (status, JSON)."""
         data = None if body is None else json.dumps(body).encode()
+        if AIRFLOW_MAJOR < 3 and path.startswith("/api/v2/"):
+            path = "/api/v1/" + path[len("/api/v2/"):]  # the same resources, paths and field names
         req = urllib.request.Request(f"{self.url}{path}", data=data, method=method)
-        req.add_header("Authorization", f"Bearer {self.token()}")
+        if AIRFLOW_MAJOR < 3:
+            import base64
+
+            req.add_header("Authorization", "Basic " + base64.b64encode(":".join(AIRFLOW2_ADMIN).encode()).decode())
+        else:
+            req.add_header("Authorization", f"Bearer {self.token()}")
         req.add_header("Content-Type", "application/json")
         try:
             with urllib.request.urlopen(req, timeout=30) as response:
@@ -204,12 +340,17 @@ class AirflowStack:
         from urllib.parse import quote
 
         status, body = self.api("GET", f"/api/v2/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}")
-        return body if status == 200 else None
+        return as_airflow3_run(body) if status == 200 else None
 
     def list_runs(self, dag_id: str) -> list[dict]:
-        status, body = self.api("GET", f"/api/v2/dags/{dag_id}/dagRuns?limit=1000")
-        assert status == 200, body
-        return body["dag_runs"]
+        """Every run of the DAG, oldest first (paged: the API caps ``limit`` at ``[api] maximum_page_limit``)."""
+        runs: list[dict] = []
+        while True:
+            status, body = self.api("GET", f"/api/v2/dags/{dag_id}/dagRuns?limit=100&offset={len(runs)}&order_by=id")
+            assert status == 200, body
+            runs.extend(as_airflow3_run(run) for run in body["dag_runs"])
+            if not body["dag_runs"] or len(runs) >= body["total_entries"]:
+                return runs
 
     def set_paused(self, dag_id: str, paused: bool) -> None:
         status, body = self.api("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": paused})

@@ -51,6 +51,10 @@ def holds_or_false(condition: Condition, context: Mapping[str, Any]) -> tuple[bo
             return True, "true"
         return False, "false"
     except Exception as exc:  # noqa: BLE001 - any failure of a condition means "not met"
+        from airflow_webhook_trigger import _compat
+
+        if _compat.is_database_unavailable(exc):
+            raise  # not the condition's fault: dispatch answers 503 and the sender retries
         log.info("webhook condition %s failed, counted as false: %s", condition.type_name, exc)
         return False, f"error: {exc}"
 

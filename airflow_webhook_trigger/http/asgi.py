@@ -21,12 +21,28 @@ __all__ = ["LazyWebhookApp", "create_flask_app", "MaskKeyInAccessLog", "mask_key
 def create_flask_app(url_prefix: str | None = None):
     """A Flask app holding only the webhook blueprint (``url_prefix=None``: mounted at the prefix)."""
     from flask import Flask
+    from werkzeug.exceptions import HTTPException
 
     from airflow_webhook_trigger.http.blueprint import create_blueprint
 
     app = Flask("airflow_webhook_trigger")
     app.register_blueprint(create_blueprint(url_prefix=url_prefix))
+    app.register_error_handler(HTTPException, _json_error)
     return app
+
+
+def _json_error(exc):
+    """Werkzeug's own answers (a method no route lists, such as TRACE) as JSON, not HTML."""
+    import json
+
+    from flask import Response
+
+    from airflow_webhook_trigger.http.blueprint import method_not_allowed
+
+    if exc.code == 405:
+        return method_not_allowed()
+    return Response(json.dumps({"message": f"{exc.name}: {exc.description}"}), status=exc.code or 400,
+                    mimetype="application/json")
 
 
 class LazyWebhookApp:

@@ -13,12 +13,14 @@ import logging
 from datetime import datetime, timezone
 
 from flask import Blueprint, Response, request
+from werkzeug.routing import PathConverter
 
 from airflow_webhook_trigger import config
 from airflow_webhook_trigger.dispatch import NOT_FOUND, Outcome, handle
+from airflow_webhook_trigger.index import WebhookIndex
 from airflow_webhook_trigger.request import WebhookRequest
 
-__all__ = ["URL_PREFIX", "create_blueprint"]
+__all__ = ["URL_PREFIX", "create_blueprint", "method_not_allowed"]
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +34,30 @@ class BodyTooLarge(Exception):
     pass
 
 
+class _AnyPath(PathConverter):
+    """Any rest of the path, also with empty segments (``//``) that Flask's ``path`` refuses."""
+
+    regex = ".*"
+    part_isolating = False  # spans segments (werkzeug would infer True: no "/" in the regex)
+
+
 def _json(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
     return Response(json.dumps({"message": message}), status=status, mimetype="application/json", headers=headers)
+
+
+def method_not_allowed() -> Response:
+    allowed = ", ".join(ALLOWED_METHODS)
+    return _json(405, f"Method Not Allowed: use {allowed}", {"Allow": allowed})
+
+
+def has_encoded_slash(environ: dict) -> bool:
+    """Whether the path as sent holds ``%2F``: servers decode it into ``/`` before routing, which
+    would let ``ns%2Fdag/key`` reach ``ns/dag/key``. Namespaces and DAG ids never hold ``/``."""
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")  # gunicorn, werkzeug
+    scope = environ.get("asgi.scope")  # a2wsgi, on Airflow 3
+    if not raw and isinstance(scope, dict) and isinstance(scope.get("raw_path"), bytes):
+        raw = scope["raw_path"].decode("latin-1")
+    return "%2f" in (raw or "").split("?", 1)[0].lower()
 
 
 def to_response(outcome: Outcome) -> Response:
@@ -82,28 +106,35 @@ def _webhook_request(body: bytes) -> WebhookRequest:
     )
 
 
-def create_blueprint(name: str = "webhook_trigger", url_prefix: str | None = URL_PREFIX) -> Blueprint:
+def create_blueprint(
+    name: str = "webhook_trigger", url_prefix: str | None = URL_PREFIX, *, index: WebhookIndex | None = None
+) -> Blueprint:
     """A blueprint serving ``{url_prefix}/<namespace>/<flowId>/<key>``; pass ``url_prefix=None``
-    when the host mounts the app at the prefix itself (the Airflow 3 mount)."""
+    when the host mounts the app at the prefix itself (the Airflow 3 mount). ``index``: serve
+    from this index instead of the process's own (tests, dry runs); None: ``get_index()``."""
     bp = Blueprint(name, __name__, url_prefix=url_prefix)
+    bp.record_once(lambda state: state.app.url_map.converters.setdefault("webhook_any_path", _AnyPath))
 
-    @bp.route("/<namespace>/<flow_id>/<key>", methods=_ALL_METHODS, strict_slashes=True)
+    # merge_slashes=False: an empty segment (``ns//key``) is a JSON 404, not an HTML redirect
+    @bp.route("/<namespace>/<flow_id>/<key>", methods=_ALL_METHODS, strict_slashes=True, merge_slashes=False)
     def webhook(namespace: str, flow_id: str, key: str) -> Response:
         if request.method not in ALLOWED_METHODS:
-            return _json(405, f"Method Not Allowed: use {', '.join(ALLOWED_METHODS)}", {"Allow": ", ".join(ALLOWED_METHODS)})
+            return method_not_allowed()
+        if has_encoded_slash(request.environ):  # "a%2Fb" is one segment holding "/": no such webhook
+            return to_response(NOT_FOUND)
         limit = config.get_int("max_body_size")
         try:
             body = read_body(request.environ, limit)
-        except BodyTooLarge:
-            return _json(413, f"Payload Too Large: the body must be at most {limit} bytes")
+        except BodyTooLarge:  # close: a sender still uploading is not drained by the server
+            return _json(413, f"Payload Too Large: the body must be at most {limit} bytes", {"Connection": "close"})
         try:
-            return to_response(handle(_webhook_request(body), namespace, flow_id, key))
+            return to_response(handle(_webhook_request(body), namespace, flow_id, key, index=index))
         except Exception:  # a bug of ours must still answer JSON, and be found in the log
             log.exception("Webhook request for DAG %s failed", flow_id)
             return _json(500, "Internal Server Error: the webhook failed unexpectedly; see the api-server log")
 
-    @bp.route("/", defaults={"rest": ""}, methods=_ALL_METHODS)
-    @bp.route("/<path:rest>", methods=_ALL_METHODS)
+    @bp.route("/", defaults={"rest": ""}, methods=_ALL_METHODS, strict_slashes=False, merge_slashes=False)
+    @bp.route("/<webhook_any_path:rest>", methods=_ALL_METHODS, merge_slashes=False)
     def not_found(rest: str) -> Response:
         return to_response(NOT_FOUND)
 

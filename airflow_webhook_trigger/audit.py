@@ -1,0 +1,156 @@
+"""Writing deliveries to Airflow's audit log from a background thread, in batches.
+
+Why not one INSERT per request: the 204 and 404 paths do no database write at all, and one
+synchronous write each would cost more than the whole rest of the request (and on SQLite it
+would contend with the run-creating writes). So a request only puts a small tuple on a bounded
+buffer; one daemon thread per process drains it every ``FLUSH_SECONDS`` or ``BATCH_SIZE``
+entries and writes a batch in one transaction. When the buffer is full (the database is slower
+than the traffic) entries are dropped and counted, never waited for: an audit row must not
+cost a sender a timeout. What is queued is flushed when the process exits (``atexit``).
+
+The thread starts on the first entry, i.e. in an api-server worker after its fork; a fork
+(``os.register_at_fork``) gives the child a fresh buffer and no thread.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import os
+import threading
+from collections import deque
+from datetime import datetime
+from typing import Any
+
+__all__ = ["AuditWriter", "AUDIT", "EVENT", "BATCH_SIZE", "FLUSH_SECONDS", "QUEUE_SIZE"]
+
+log = logging.getLogger(__name__)
+
+EVENT = "webhook"
+BATCH_SIZE = 100
+FLUSH_SECONDS = 0.5
+QUEUE_SIZE = 10_000
+_MAX_REASON = 500
+_MAX_OWNER = 500
+
+# (when, namespace, dag_id, trigger_id, run_id, status, outcome, reason, seconds, method)
+Entry = tuple[datetime, str, str, "str | None", "str | None", int, str, str, float, str]
+
+
+def to_row(entry: Entry) -> dict[str, Any]:
+    """One queued entry as a ``log`` row: the shape the Webhooks page and the REST API read."""
+    when, namespace, dag_id, trigger_id, run_id, status, outcome, reason, seconds, method = entry
+    owner = f"webhook:{namespace}/{trigger_id}" if trigger_id else f"webhook:{namespace}"
+    extra = {
+        "namespace": namespace,
+        "trigger": trigger_id,
+        "status": status,
+        "outcome": outcome,
+        "reason": reason[:_MAX_REASON],
+        "duration_ms": round(seconds * 1000, 3),
+        "method": method,
+    }
+    return {"event": EVENT, "dag_id": dag_id, "run_id": run_id, "owner": owner[:_MAX_OWNER],
+            "extra": json.dumps(extra, ensure_ascii=False), "when": when}
+
+
+class AuditWriter:
+    """A bounded buffer of audit entries and the thread that writes them in batches.
+
+    A request only appends to a ``deque`` (atomic, no lock, no thread wake-up except for the
+    first entry of a batch), so the writer thread never competes with requests entry by entry.
+    """
+
+    def __init__(self, write=None, *, batch_size: int = BATCH_SIZE, flush_seconds: float = FLUSH_SECONDS,
+                 queue_size: int = QUEUE_SIZE) -> None:
+        self._write = write  # None: _compat.write_audit_log (looked up late, for tests)
+        self.batch_size = batch_size
+        self.flush_seconds = flush_seconds
+        self.queue_size = queue_size
+        self._reset()
+
+    def _reset(self) -> None:
+        self._items: deque[Entry] = deque()
+        self._nonempty = threading.Event()  # set by the first entry after a drain
+        self._full = threading.Event()  # set when a whole batch is waiting
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self.dropped = 0  # entries refused because the buffer was full
+        self.failed = 0  # entries lost because their batch could not be written
+        self.written = 0
+
+    def add(self, entry: Entry) -> bool:
+        """Buffer one entry without ever blocking; False (and counted) when the buffer is full."""
+        items = self._items
+        if len(items) >= self.queue_size:
+            self.dropped += 1
+            if self.dropped == 1 or self.dropped % 1000 == 0:
+                log.warning("Webhook audit log buffer is full (%d entries): %d entries dropped so far",
+                            self.queue_size, self.dropped)
+            return False
+        items.append(entry)
+        size = len(items)
+        if size == 1:
+            self._nonempty.set()
+        elif size >= self.batch_size:
+            self._full.set()
+        if self._thread is None:
+            self._start()
+        return True
+
+    def _start(self) -> None:
+        with self._start_lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="webhook-audit", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            self._nonempty.wait()
+            self._nonempty.clear()
+            self._full.wait(self.flush_seconds)  # gather a batch, at most flush_seconds
+            self._full.clear()
+            self._drain()
+
+    def _drain(self) -> None:
+        items = self._items
+        while items:
+            batch = []
+            try:
+                while len(batch) < self.batch_size:
+                    batch.append(items.popleft())
+            except IndexError:  # empty (another thread may drain at the same time, at exit)
+                pass
+            if batch:
+                self._write_batch(batch)
+
+    def _write_batch(self, batch: list[Entry]) -> None:
+        write = self._write
+        if write is None:
+            from airflow_webhook_trigger import _compat
+
+            write = _compat.write_audit_log
+        with self._write_lock:
+            try:
+                write([to_row(entry) for entry in batch])
+                self.written += len(batch)
+            except Exception as exc:  # noqa: BLE001 - the audit log must never break the server
+                self.failed += len(batch)
+                first_line = (str(exc).splitlines() or [""])[0][:300]
+                log.warning("Could not write %d webhook audit entries (%s: %s); they are lost",
+                            len(batch), type(exc).__name__, first_line)
+
+    def flush(self) -> None:
+        """Write everything buffered now, from the calling thread (at exit, and in tests)."""
+        self._drain()
+
+    def pending(self) -> int:
+        return len(self._items)
+
+
+AUDIT = AuditWriter()
+atexit.register(AUDIT.flush)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=AUDIT._reset)

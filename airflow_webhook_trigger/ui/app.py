@@ -1,0 +1,155 @@
+"""The Webhooks page's routes: a FastAPI app mounted at ``URL_PREFIX`` on Airflow 3's api-server.
+
+Why FastAPI here when the webhook endpoint itself is Flask: the page exists only on Airflow 3,
+whose api-server is FastAPI, and Airflow's own ``get_user`` dependency (cookie or bearer token,
+expiry, revocation) is a FastAPI dependency that the page reuses as is. Like the webhook app,
+it is built on its first request so that it costs nothing in Airflow's other processes.
+
+Routes (all need an Airflow login; the HTML ones redirect to the auth manager's login page):
+
+- ``GET /``: every webhook the user may read, invalid declarations, recent deliveries;
+- ``GET /dags/{dag_id}``: the same for one DAG (the "Webhooks" tab of a DAG's page);
+- ``GET /api/url/{namespace}/{dag_id}/{trigger_id}``: the full URL with the key, JSON, for the
+  "Reveal" and "Copy" buttons; each call is written to Airflow's audit log;
+- ``GET /icon.svg``, ``/icon-dark.svg``: the menu icon.
+"""
+
+# No ``from __future__ import annotations`` here: FastAPI reads the routes' annotations, and
+# ``Request`` is imported inside ``create_app`` (so importing this module stays cheap).
+import json
+import logging
+import threading
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from airflow_webhook_trigger.ui import URL_PREFIX, auth
+
+__all__ = ["create_app", "LazyUiApp", "REVEAL_EVENT"]
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).parent
+REVEAL_EVENT = "webhook.url_revealed"
+_ICON_COLOR, _ICON_COLOR_DARK = "#3f4a5a", "#e2e8f0"
+_NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+
+def _ui_root(request) -> str:
+    """The Airflow UI's root path as the browser sees it (``""``, or ``/airflow`` behind a proxy)."""
+    root = request.scope.get("root_path", "")
+    return root[: -len(URL_PREFIX)] if root.endswith(URL_PREFIX) else root
+
+
+def _base_url(request) -> str:
+    """Where senders reach this Airflow: configured base URL, else this request's origin."""
+    from airflow_webhook_trigger import _compat
+
+    return _compat.ui_base_url() or f"{request.url.scheme}://{request.url.netloc}{_ui_root(request)}"
+
+
+@lru_cache(maxsize=1)
+def _environment():
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE)), autoescape=True,
+                             trim_blocks=True, lstrip_blocks=True)
+    env.filters["q"] = lambda value: quote(str(value), safe="")
+    env.filters["iso"] = lambda when: when.astimezone(timezone.utc).isoformat() if when else ""
+    return env
+
+
+def _render(request, page) -> str:
+    root = _ui_root(request)
+    return _environment().get_template("page.html").render(
+        page=page, ui_root=root, self_root=f"{root}{URL_PREFIX}", now=datetime.now(timezone.utc),
+    )
+
+
+def _json(status: int, payload: dict[str, Any]):
+    from fastapi.responses import JSONResponse
+
+    return JSONResponse(payload, status_code=status, headers=_NO_STORE)
+
+
+def _audit_reveal(user, namespace: str, dag_id: str, trigger_id: str) -> None:
+    """Who saw which key, and when: Browse -> Audit Log, event ``webhook.url_revealed``."""
+    from airflow_webhook_trigger import _compat
+
+    extra = json.dumps({"namespace": namespace, "trigger": trigger_id})
+    try:
+        _compat.write_audit_log([{"event": REVEAL_EVENT, "dag_id": dag_id, "owner": auth.user_name(user),
+                                  "extra": extra}])
+    except Exception as exc:  # noqa: BLE001 - the audit entry must not hide the answer
+        log.warning("Could not write the audit entry for revealing webhook %s of DAG %s: %s", trigger_id, dag_id, exc)
+
+
+def create_app():
+    from fastapi import FastAPI, Request
+    from fastapi.responses import HTMLResponse, RedirectResponse, Response
+    from starlette.concurrency import run_in_threadpool
+
+    from airflow_webhook_trigger.ui.webhooks import RevealRefused, build_page, reveal_url
+
+    app = FastAPI(title="Webhooks page", docs_url=None, redoc_url=None, openapi_url=None)
+
+    async def html_page(request: Request, dag_id: str | None) -> Response:
+        user = await auth.current_user(request)
+        if user is None:
+            return RedirectResponse(await run_in_threadpool(auth.login_url, str(request.url)), status_code=302)
+        page = await run_in_threadpool(build_page, user, base_url=_base_url(request), dag_id=dag_id)
+        return HTMLResponse(_render(request, page), headers=_NO_STORE)
+
+    @app.get("/", response_class=HTMLResponse)
+    async def all_webhooks(request: Request) -> Response:
+        return await html_page(request, None)
+
+    @app.get("/dags/{dag_id}", response_class=HTMLResponse)
+    async def dag_webhooks(request: Request, dag_id: str) -> Response:
+        return await html_page(request, dag_id)
+
+    @app.get("/api/url/{namespace}/{dag_id}/{trigger_id}")
+    async def url_with_key(request: Request, namespace: str, dag_id: str, trigger_id: str) -> Response:
+        user = await auth.current_user(request)
+        if user is None:
+            return _json(401, {"message": "Unauthorized: log in to Airflow to see webhook URLs"})
+        try:
+            url = await run_in_threadpool(reveal_url, user, namespace, dag_id, trigger_id, base_url=_base_url(request))
+        except RevealRefused as refused:
+            return _json(refused.status, {"message": refused.message})
+        await run_in_threadpool(_audit_reveal, user, namespace, dag_id, trigger_id)
+        return _json(200, {"url": url})
+
+    @app.get("/icon.svg")
+    @app.get("/icon-dark.svg")
+    async def icon(request: Request) -> Response:
+        svg = (HERE / "icon.svg").read_text()
+        if request.url.path.endswith("-dark.svg"):
+            svg = svg.replace(_ICON_COLOR, _ICON_COLOR_DARK)
+        return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
+
+    return app
+
+
+class LazyUiApp:
+    """An ASGI app that builds the page's FastAPI app on its first request."""
+
+    def __init__(self) -> None:
+        self._app: Any = None
+        self._lock = threading.Lock()
+
+    def _build(self) -> Any:
+        with self._lock:
+            if self._app is None:
+                self._app = create_app()
+        return self._app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "lifespan":  # a mounted app gets no lifespan; answer one if asked
+            message = await receive()
+            await send({"type": f"{message['type']}.complete"})
+            return
+        app = self._app or self._build()
+        await app(scope, receive, send)

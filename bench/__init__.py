@@ -1,0 +1,1 @@
+"""The benchmark against Airflow's own trigger API: ``python bench/run.py --help``."""

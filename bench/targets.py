@@ -1,0 +1,99 @@
+"""The issue's targets, checked as ratios measured in the same run."""
+
+from __future__ import annotations
+
+__all__ = ["evaluate", "format_table"]
+
+TRIGGER_RATIO = 1.5
+NO_WRITE_RATIO = 0.8
+SCALE_LATENCY_RATIO = 1.2
+MEMORY_MB = 50.0
+DECLARATION_S = 5.0
+
+
+def _target(name: str, measured, threshold: str, passed: bool, detail: str = "") -> dict:
+    return {"target": name, "measured": measured, "threshold": threshold, "pass": bool(passed), "detail": detail}
+
+
+def _triggering(db: str, rows: list[dict]) -> list[dict]:
+    out = []
+    for row in rows:
+        c, w, r = row["concurrency"], row["webhook"], row["rest"]
+        ratio = row["ratio_runs_per_s"]
+        if ratio is None:  # Airflow's REST API created no run at all
+            passed = w["per_s"] > 0
+            detail = f"REST created no run ({r['failed']} failed); webhook {w['per_s']} runs/s"
+        else:
+            passed = ratio >= TRIGGER_RATIO
+            detail = f"webhook {w['per_s']} vs REST {r['per_s']} runs/s; per round {row['ratio_rounds']}"
+        out.append(_target(f"{db}: webhook runs/s vs REST, concurrency {c}", ratio, f">= {TRIGGER_RATIO}x", passed, detail))
+        if r["failed"]:
+            out.append(_target(
+                f"{db}: webhook does not fail where REST fails, concurrency {c}", w["failed"], "0 failed",
+                w["failed"] == 0, f"REST failed {r['failed']} of {r['failed'] + r['ok']}; status {w['status']}",
+            ))
+    return out
+
+
+def _no_write(db: str, rows: list[dict]) -> list[dict]:
+    out = []
+    for row in rows:
+        for path in ("404", "204"):
+            ratio = row[f"ratio_{path}_vs_empty"]
+            out.append(_target(
+                f"{db}: {path} req/s vs empty handler, concurrency {row['concurrency']}", ratio,
+                f">= {NO_WRITE_RATIO}x", ratio is not None and ratio >= NO_WRITE_RATIO,
+                f"{row[path]['per_s']} vs {row['empty_wsgi']['per_s']} req/s; per round {row[f'ratio_{path}_vs_empty_rounds']}",
+            ))
+    return out
+
+
+def _scale(db: str, rows: list[dict]) -> list[dict]:
+    if len(rows) < 2:
+        return []
+    small, big = rows[0], rows[-1]
+    out = []
+    for path in ("404", "204", "200"):
+        a, b = small["paths"][path]["p50_ms"], big["paths"][path]["p50_ms"]
+        ratio = round(b / a, 3) if a else None
+        out.append(_target(
+            f"{db}: {path} p50 latency at {big['dags']} DAGs vs {small['dags']}", ratio, f"<= {SCALE_LATENCY_RATIO}x",
+            ratio is not None and ratio <= SCALE_LATENCY_RATIO, f"{b} ms vs {a} ms",
+        ))
+    delta = round(big["rss_mb"] - small["rss_mb"], 1)
+    out.append(_target(
+        f"{db}: api-server memory for {big['dags']} DAGs' webhooks (RSS delta from {small['dags']})", delta,
+        f"< {MEMORY_MB:g} MB", delta < MEMORY_MB,
+        f"{small['rss_mb']} -> {big['rss_mb']} MB = {round(1024 * delta / max(1, big['dags'] - small['dags']), 1)} KB per webhook",
+    ))
+    for row in rows:
+        decl = row.get("declaration")
+        if not decl:
+            continue
+        for step in ("new", "changed"):
+            seconds = decl.get(f"{step}_s")
+            out.append(_target(
+                f"{db}: {step} declaration served after serialization, {row['dags']} DAGs", seconds,
+                f"< {DECLARATION_S:g} s", seconds is not None and seconds < DECLARATION_S and decl[f"{step}_then_stable"],
+                f"refresh_interval {decl['refresh_interval_s']} s",
+            ))
+    return out
+
+
+def evaluate(phases: dict[str, dict]) -> list[dict]:
+    out: list[dict] = []
+    for db, phase in phases.items():
+        out += _triggering(db, phase.get("triggering", []))
+        out += _no_write(db, phase.get("no_write", []))
+        out += _scale(db, phase.get("scale", []))
+    return out
+
+
+def format_table(targets: list[dict]) -> str:
+    lines = []
+    for t in targets:
+        mark = "PASS" if t["pass"] else "FAIL"
+        lines.append(f"{mark}  {t['target']}: {t['measured']} (target {t['threshold']})  {t['detail']}")
+    passed = sum(t["pass"] for t in targets)
+    lines.append(f"{passed} of {len(targets)} targets met")
+    return "\n".join(lines)

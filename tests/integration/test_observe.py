@@ -1,0 +1,154 @@
+"""Issue 6: every delivery to a known DAG lands in Airflow's audit log; metrics reach StatsD.
+
+The audit entries are read back through Airflow's own REST API (``/api/v2/eventLogs``), the
+way Browse -> Audit Log and the Webhooks page read them. The metrics test starts its own
+Airflow with ``[metrics] statsd_on`` pointed at a UDP socket this test listens on.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from airflow_webhook_trigger.signatures import SignatureSpec, sign
+from tools.stack import AirflowStack
+
+pytestmark = pytest.mark.integration
+
+DAGS = Path(__file__).resolve().parents[1] / "dags"
+PREFIX = "/api/v1/executions/webhook"
+KEY = "t6-audit-KEY-must-not-leak"
+BODY_MARKER = "BODY-MARKER-must-not-leak"
+
+
+def _audit_entries(stack, dag_id: str, want: int, timeout: float = 30) -> list[dict]:
+    """Poll the REST API until ``want`` webhook entries exist for ``dag_id`` (batches land ~0.5 s later)."""
+    deadline = time.monotonic() + timeout
+    entries: list[dict] = []
+    while time.monotonic() < deadline:
+        status, body = stack.api("GET", f"/api/v2/eventLogs?event=webhook&dag_id={dag_id}&limit=100")
+        assert status == 200, body
+        entries = body["event_logs"]
+        if len(entries) >= want:
+            return entries
+        time.sleep(0.5)
+    raise AssertionError(f"{len(entries)} audit entries for {dag_id} after {timeout}s, wanted {want}: {entries}")
+
+
+def test_deliveries_to_a_known_dag_are_in_the_audit_log_without_keys(stack, hook):
+    triggered = hook("POST", "t6", "t6_audit", KEY, json={"go": True, "marker": BODY_MARKER})
+    assert triggered.status_code == 200, triggered.text
+    run_id = triggered.json()["dag_run_id"]
+    assert hook("POST", "t6", "t6_audit", KEY, json={"go": False, "marker": BODY_MARKER}).status_code == 204
+    assert hook("POST", "t6", "t6_audit", "wrong-KEY-must-not-leak", json={"marker": BODY_MARKER}).status_code == 404
+    assert hook("POST", "t6", "t6_audit", "t6-off-KEY-must-not-leak").status_code == 409
+    assert hook("POST", "t6", "t6_no_such_dag", KEY).status_code == 404  # unknown DAG: not recorded
+
+    entries = _audit_entries(stack, "t6_audit", want=4)
+    assert len(entries) == 4
+    extras = {json.loads(e["extra"])["status"]: (e, json.loads(e["extra"])) for e in entries}
+    assert sorted(extras) == [200, 204, 404, 409]
+
+    entry, extra = extras[200]
+    assert entry["run_id"] == run_id and entry["owner"] == "webhook:t6/main"
+    assert extra == {"namespace": "t6", "trigger": "main", "status": 200, "outcome": "triggered",
+                     "reason": "run created", "duration_ms": extra["duration_ms"], "method": "POST"}
+    assert extra["duration_ms"] > 0
+    assert extras[204][1]["outcome"] == "204" and "conditions not met" in extras[204][1]["reason"]
+    assert extras[404][0]["owner"] == "webhook:t6" and extras[404][1]["trigger"] is None
+    assert extras[409][0]["owner"] == "webhook:t6/off" and extras[409][1]["reason"] == "trigger disabled"
+
+    everything = json.dumps(entries)
+    for secret in ("KEY-must-not-leak", BODY_MARKER):
+        assert secret not in everything
+    status, unknown = stack.api("GET", "/api/v2/eventLogs?event=webhook&dag_id=t6_no_such_dag")
+    assert status == 200 and unknown["total_entries"] == 0
+
+
+class _StatsdListener:
+    """A UDP socket collecting StatsD lines (``name:value|type``)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.lines: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data = self.sock.recv(65536)
+            except OSError:
+                continue
+            self.lines.extend(data.decode(errors="replace").splitlines())
+
+    def count(self, name: str) -> int:
+        return sum(int(float(line.split(":", 1)[1].split("|", 1)[0])) for line in self.lines
+                   if line.split(":", 1)[0] == name and line.endswith("|c"))
+
+    def has_timer(self, name: str) -> bool:
+        return any(line.split(":", 1)[0] == name and line.endswith("|ms") for line in self.lines)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(2)
+        self.sock.close()
+
+
+def test_metrics_reach_statsd():
+    listener = _StatsdListener()
+    folder = Path(tempfile.mkdtemp(prefix="t6-metrics-dags-"))
+    shutil.copy(DAGS / "t6_metrics.py", folder)
+    secret = "t6-metrics-secret"
+    env = {
+        "AIRFLOW__METRICS__STATSD_ON": "True",
+        "AIRFLOW__METRICS__STATSD_HOST": "127.0.0.1",
+        "AIRFLOW__METRICS__STATSD_PORT": str(listener.port),
+        "AIRFLOW__METRICS__STATSD_PREFIX": "airflow",
+        "AIRFLOW_VAR_T6_METRICS_SECRET": secret,
+    }
+    try:
+        with AirflowStack([folder], env=env) as stack, httpx.Client(base_url=stack.url, timeout=60) as client:
+            stack.start()
+            url = f"{PREFIX}/t6/t6_metrics/t6-metrics-key"
+            body = json.dumps({"zen": "Keep it logically awesome."}).encode()
+            headers = {"Content-Type": "application/json", "X-GitHub-Event": "ping",
+                       **sign(SignatureSpec("github", "{{ secret('T6_METRICS_SECRET') }}"), secret, body,
+                              delivery_id="t6-delivery-1")}
+            assert client.post(url, content=body, headers=headers).status_code == 200
+            again = client.post(url, content=body, headers=headers)
+            assert again.status_code == 200 and again.json()["duplicate"] is True
+            forged = {**headers, "x-hub-signature-256": "sha256=" + "0" * 64}
+            assert client.post(url, content=body, headers=forged).status_code == 401
+            assert client.post(f"{PREFIX}/t6/no_such_dag/k").status_code == 404
+
+            wanted = {
+                "airflow.webhook_trigger.deliveries": 4,
+                "airflow.webhook_trigger.deliveries.triggered": 1,
+                "airflow.webhook_trigger.deliveries.duplicate": 1,
+                "airflow.webhook_trigger.deliveries.401": 1,
+                "airflow.webhook_trigger.deliveries.404": 1,
+                "airflow.webhook_trigger.runs_created": 1,
+                "airflow.webhook_trigger.duplicates": 1,
+                "airflow.webhook_trigger.signature_failures": 1,
+            }
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline and any(listener.count(n) < c for n, c in wanted.items()):
+                time.sleep(0.2)
+            assert {n: listener.count(n) for n in wanted} == wanted, listener.lines
+            assert listener.has_timer("airflow.webhook_trigger.latency"), listener.lines
+    finally:
+        listener.close()
+        shutil.rmtree(folder, ignore_errors=True)

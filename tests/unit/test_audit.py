@@ -1,0 +1,78 @@
+"""The audit writer: batches, never blocks, drops and counts when full, rows of the agreed shape."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import datetime, timezone
+
+from airflow_webhook_trigger.audit import AuditWriter, to_row
+from airflow_webhook_trigger.dispatch import Outcome
+from airflow_webhook_trigger.request import WebhookRequest
+
+NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+
+
+def _entry(i: int = 0, trigger: str | None = "github"):
+    return (NOW, "ci", "build", trigger, f"webhook__{i}", 200, "triggered", "run created", 0.0123, "POST")
+
+
+def test_row_shape():
+    row = to_row(_entry())
+    assert row["event"] == "webhook" and row["dag_id"] == "build" and row["run_id"] == "webhook__0"
+    assert row["owner"] == "webhook:ci/github" and row["when"] == NOW
+    assert json.loads(row["extra"]) == {"namespace": "ci", "trigger": "github", "status": 200, "outcome": "triggered",
+                                        "reason": "run created", "duration_ms": 12.3, "method": "POST"}
+    assert to_row(_entry(trigger=None))["owner"] == "webhook:ci"
+
+
+def test_batches_of_at_most_batch_size_written_by_the_thread():
+    batches: list[list] = []
+    writer = AuditWriter(batches.append, batch_size=10, flush_seconds=0.05)
+    for i in range(35):
+        assert writer.add(_entry(i))
+    deadline = time.monotonic() + 10
+    while writer.written < 35 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert writer.written == 35 and max(len(b) for b in batches) <= 10
+    assert [r["run_id"] for b in batches for r in b] == [f"webhook__{i}" for i in range(35)]
+
+
+def test_a_full_buffer_drops_and_counts_instead_of_blocking():
+    release = threading.Event()
+    writer = AuditWriter(lambda rows: release.wait(10), batch_size=2, flush_seconds=0.01, queue_size=5)
+    started = time.monotonic()
+    accepted = [writer.add(_entry(i)) for i in range(50)]
+    assert time.monotonic() - started < 1.0
+    assert writer.dropped == accepted.count(False) > 0
+    release.set()
+
+
+def test_a_failing_database_loses_the_batch_but_never_raises():
+    def broken(rows):
+        raise RuntimeError("database is down")
+
+    writer = AuditWriter(broken, batch_size=5, flush_seconds=0.01)
+    writer._thread = object()  # no thread: flush by hand
+    for i in range(7):
+        writer.add(_entry(i))
+    writer.flush()
+    assert (writer.failed, writer.written, writer.pending()) == (7, 0, 0)
+
+
+def test_observe_records_known_dags_only(monkeypatch):
+    from airflow_webhook_trigger import audit, observe
+
+    rows: list = []
+    writer = AuditWriter(rows.extend)
+    writer._thread = object()
+    monkeypatch.setattr(observe, "AUDIT", writer)
+    request = WebhookRequest("POST")
+    observe.delivery(request, "ns", "nope", Outcome(404, reason="webhook not found"), 0.001)
+    observe.delivery(request, "ns", "d", Outcome(404, reason="no trigger with this key", dag_id="d"), 0.001)
+    observe.delivery(request, "ns", "d", Outcome(200, reason="run created", dag_id="d", trigger_id="t", run_id="r"), 0.002)
+    writer.flush()
+    assert [(r["dag_id"], r["owner"], json.loads(r["extra"])["outcome"]) for r in rows] == [
+        ("d", "webhook:ns", "404"), ("d", "webhook:ns/t", "triggered")]
+    assert audit.AUDIT is not writer

@@ -1,0 +1,87 @@
+"""``wait``: polling holds no database session while it sleeps, and the answer's shape."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+
+from airflow_webhook_trigger import _compat, runs, waiting
+from airflow_webhook_trigger.declarations import parse_declaration
+from airflow_webhook_trigger.dispatch import Outcome
+
+
+class FakeSessions:
+    """Stands in for Airflow's ``create_session``: counts open sessions, answers run states."""
+
+    def __init__(self, states: list[str]) -> None:
+        self.states = list(states)
+        self.open = 0
+        self.opened = 0
+
+    @contextlib.contextmanager
+    def __call__(self):
+        self.open += 1
+        self.opened += 1
+        try:
+            yield self
+        finally:
+            self.open -= 1
+
+    def scalar(self, _statement):
+        return self.states.pop(0) if len(self.states) > 1 else self.states[0]
+
+
+def test_no_session_is_open_while_a_wait_sleeps(monkeypatch):
+    sessions = FakeSessions(["queued", "queued", "running", "running", "success"])
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        assert sessions.open == 0, "a database session is held during the sleep"
+        slept.append(seconds)
+
+    monkeypatch.setattr(_compat, "create_session", sessions)
+    monkeypatch.setattr(runs.time, "sleep", sleep)
+    assert runs.wait_for_run("dag", "run", timeout=60) == "success"
+    assert sessions.opened == 5 and len(slept) == 4
+    assert slept == sorted(slept) and max(slept) <= 1.0  # backs off from 0.1 s to at most 1 s
+
+
+def test_a_wait_gives_up_at_its_timeout(monkeypatch):
+    sessions = FakeSessions(["running"])
+    clock = iter(range(0, 10_000))
+    monkeypatch.setattr(_compat, "create_session", sessions)
+    monkeypatch.setattr(runs.time, "monotonic", lambda: float(next(clock)))
+    monkeypatch.setattr(runs.time, "sleep", lambda seconds: None)
+    assert runs.wait_for_run("dag", "run", timeout=5) == "running"
+
+
+def _trigger(**properties):
+    return parse_declaration({"key": "k", "wait": True, **properties})[0]
+
+
+CREATED = Outcome(200, {"id": "r1", "url": "http://airflow/dags/d/runs/r1"}, dag_id="d", run_id="r1", trigger_id="webhook")
+
+
+@pytest.mark.parametrize("state, status", [("success", 200), ("failed", 500), ("running", 202), ("queued", 202)])
+def test_the_status_follows_the_run(monkeypatch, state, status):
+    monkeypatch.setattr(waiting, "wait_for_run", lambda dag_id, run_id, timeout: state)
+    answer = waiting.wait_and_answer(_trigger(), CREATED, {})
+    assert answer.status == status and answer.body["state"] == {"current": state.upper()}
+    assert answer.body["id"] == "r1" and answer.body["url"].endswith("/runs/r1")
+
+
+def test_text_plain_outputs_are_the_whole_body(monkeypatch):
+    monkeypatch.setattr(waiting, "wait_for_run", lambda dag_id, run_id, timeout: "success")
+    trigger = _trigger(returnOutputs=True, outputs="{{ trigger.parameters.validationToken[0] }}",
+                       responseContentType="text/plain")
+    answer = waiting.wait_and_answer(trigger, CREATED, {"trigger": {"parameters": {"validationToken": ["abc 123"]}}})
+    assert (answer.status, answer.body, answer.content_type) == (200, "abc 123", "text/plain; charset=utf-8")
+
+
+def test_a_response_code_that_is_not_a_status_keeps_the_default(monkeypatch):
+    monkeypatch.setattr(waiting, "wait_for_run", lambda dag_id, run_id, timeout: "failed")
+    monkeypatch.setattr(_compat, "return_values", lambda dag_id, run_id: {"t": 1})
+    for code, expected in (("{{ 418 }}", 418), ("teapot", 500), ("{{ 999 }}", 500)):
+        answer = waiting.wait_and_answer(_trigger(returnOutputs=True, responseCode=code), CREATED, {})
+        assert (answer.status, answer.body) == (expected, {"t": 1})
