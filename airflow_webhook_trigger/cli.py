@@ -44,16 +44,25 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(json.dumps(listing, indent=2, ensure_ascii=False))
         return 0
     rows = [
-        [w["namespace"], w["dag_id"], w["trigger_id"], _state(w), "; ".join(w["conditions"]) or "-", w["url"],
-         "; ".join(w["problems"]) or "-"]
+        [w["namespace"], w["dag_id"], w["trigger_id"], _state(w), _short("; ".join(w["conditions"])) or "-", w["url"],
+         str(len(w["problems"])) if w["problems"] else "-"]
         for w in listing["webhooks"]
     ]
     print(_table(rows, ["NAMESPACE", "DAG", "TRIGGER", "STATE", "CONDITIONS", "URL", "PROBLEMS"])
           if rows else "No webhooks declared.")
+    problems = [(w, p) for w in listing["webhooks"] for p in w["problems"]]
+    if problems:
+        print("\nProblems (what to change):")
+        for w, problem in problems:
+            print(f"  {w['dag_id']} / {w['trigger_id']}: {problem}")
     if listing["invalid"]:
         print("\nInvalid declarations (their URLs answer 404):")
         print(_table([[i["dag_id"], i["fileloc"] or "-", i["reason"]] for i in listing["invalid"]], ["DAG", "FILE", "REASON"]))
     return 0
+
+
+def _short(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def _state(webhook: dict[str, Any]) -> str:
@@ -64,7 +73,7 @@ def _state(webhook: dict[str, Any]) -> str:
 
 def cmd_url(args: argparse.Namespace) -> int:
     """The full URL of a DAG's webhook, key included: for the person allowed to read the key."""
-    from airflow_webhook_trigger.dry_run import render_key
+    from airflow_webhook_trigger.dry_run import how_to_fix, render_key
     from airflow_webhook_trigger.sending import webhook_url
     from airflow_webhook_trigger.templating import TemplateRenderError
 
@@ -75,8 +84,7 @@ def cmd_url(args: argparse.Namespace) -> int:
         try:
             key = render_key(trigger, args.dag_id, namespace)
         except TemplateRenderError as exc:
-            raise CliError(f"the key of trigger {trigger.id!r} does not render ({exc}): set the Airflow Variable it "
-                           "names (airflow variables set NAME VALUE) or fix the key in the DAG's webhook param") from None
+            raise CliError(f"the key of trigger {trigger.id!r} does not render ({exc}): {how_to_fix(exc)}") from None
         lines.append((trigger.id, webhook_url(base, namespace, args.dag_id, key)))
     if len(lines) == 1:
         print(lines[0][1])
@@ -133,7 +141,7 @@ def _print_report(report) -> None:
 def cmd_send(args: argparse.Namespace) -> int:
     """Sign a delivery with the trigger's secret and send it to a running Airflow; print the answer."""
     from airflow_webhook_trigger import samples, sending
-    from airflow_webhook_trigger.dry_run import render_key
+    from airflow_webhook_trigger.dry_run import how_to_fix, render_key
     from airflow_webhook_trigger.templating import TemplateRenderError
 
     pairs = dag_triggers(load_index(), args.dag_id, namespace=args.namespace, trigger_id=args.trigger)
@@ -155,7 +163,7 @@ def cmd_send(args: argparse.Namespace) -> int:
     try:
         key = render_key(trigger, args.dag_id, namespace)
     except TemplateRenderError as exc:
-        raise CliError(f"the key of trigger {trigger.id!r} does not render ({exc}): set the Airflow Variable it names") from None
+        raise CliError(f"the key of trigger {trigger.id!r} does not render ({exc}): {how_to_fix(exc)}") from None
     delivery = sending.build(args.method.upper(), base_url(args.url), namespace, args.dag_id, key, headers, body,
                              parse_params(args.param))
     signed = "unsigned" if args.no_sign or declared is None else f"signed as {declared}"
@@ -222,9 +230,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(func, args: argparse.Namespace) -> int:
     """Run a subcommand; a CliError is printed as one line saying what to change (exit 2)."""
+    from airflow_webhook_trigger.sending import SendError
+
     try:
         return func(args) or 0
-    except CliError as exc:
+    except (CliError, SendError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -3,10 +3,18 @@
 Every option can be set the usual Airflow ways: ``airflow.cfg`` or an environment variable
 such as ``AIRFLOW__WEBHOOK_TRIGGER__DEFAULT_NAMESPACE``. Values are read when asked for (not
 cached at import) so tests and operators can change them without re-importing the plugin.
+
+Why a short cache: Airflow's ``conf.get`` costs ~30 µs (it walks environment, command, secret,
+file and defaults), and the 404 path is only a few times that; profiled, it was a tenth of our
+own cost per request (docs/performance.md). A value is reused for at most ``CACHE_SECONDS``, and
+re-read at once when its ``AIRFLOW__WEBHOOK_TRIGGER__*`` environment variable changes; after
+``conf.set`` call ``clear_cache()``.
 """
 
 from __future__ import annotations
 
+import os
+import time
 from dataclasses import dataclass
 
 SECTION = "webhook_trigger"
@@ -34,11 +42,27 @@ OPTIONS: tuple[Option, ...] = (
 _DEFAULTS = {option.name: option.default for option in OPTIONS}
 
 
+CACHE_SECONDS = 5.0
+_CACHE: dict[str, tuple[str | None, float, str]] = {}  # name -> (its env var's value, read at, value)
+
+
 def get(name: str) -> str:
     """The option's value as text, falling back to its documented default."""
+    env = os.environ.get(f"AIRFLOW__{SECTION.upper()}__{name.upper()}")
+    now = time.monotonic()
+    hit = _CACHE.get(name)
+    if hit is not None and hit[0] == env and now - hit[1] < CACHE_SECONDS:
+        return hit[2]
     from airflow.configuration import conf
 
-    return conf.get(SECTION, name, fallback=_DEFAULTS[name])
+    value = conf.get(SECTION, name, fallback=_DEFAULTS[name])
+    _CACHE[name] = (env, now, value)
+    return value
+
+
+def clear_cache() -> None:
+    """Forget cached values (after ``conf.set``; environment changes are noticed without it)."""
+    _CACHE.clear()
 
 
 def get_int(name: str) -> int:

@@ -233,6 +233,13 @@ def _load_yaml(text: str, where: str) -> Any:
         raise WebhookDeclarationError(where, f"invalid YAML{at}: {problem}") from None
 
 
+def _default_id(item: Any, position: int) -> Any:
+    """List items without an ``id`` are ``webhook``, ``webhook_2``, ``webhook_3``... in order."""
+    if isinstance(item, Mapping) and "id" not in item and position > 0:
+        return {**item, "id": f"webhook_{position + 1}"}
+    return item
+
+
 def parse_declaration(value: Any, where: str = PARAM_NAME) -> tuple[WebhookTrigger, ...]:
     """Every trigger a declaration holds, in order; raise ``WebhookDeclarationError`` if invalid."""
     if isinstance(value, str):
@@ -244,7 +251,7 @@ def parse_declaration(value: Any, where: str = PARAM_NAME) -> tuple[WebhookTrigg
     elif isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
         if not value:
             raise WebhookDeclarationError(where, "an empty list declares no webhook")
-        triggers = tuple(_trigger(item, f"{where}[{i}]") for i, item in enumerate(value))
+        triggers = tuple(_trigger(_default_id(item, i), f"{where}[{i}]") for i, item in enumerate(value))
     else:
         raise WebhookDeclarationError(
             where, f"must be a mapping, a list of mappings or a YAML string, got {type(value).__name__}"

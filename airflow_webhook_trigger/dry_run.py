@@ -19,7 +19,7 @@ from airflow_webhook_trigger.declarations import WebhookTrigger
 from airflow_webhook_trigger.request import WebhookRequest, run_conf, trigger_variables
 from airflow_webhook_trigger.templating import TemplateRenderError, flow_context, render, render_value
 
-__all__ = ["TriggerReport", "dry_run", "render_key", "trigger_problems"]
+__all__ = ["TriggerReport", "dry_run", "render_key", "trigger_problems", "how_to_fix"]
 
 
 @dataclass
@@ -58,18 +58,19 @@ def trigger_problems(trigger: WebhookTrigger, dag_id: str, namespace: str) -> li
         if not render_key(trigger, dag_id, namespace):
             problems.append("key renders empty: every request gets 404; fix the key template")
     except TemplateRenderError as exc:
-        problems.append(f"key does not render ({exc}): every request gets 404; {_fix(exc)}")
+        problems.append(f"key does not render ({exc}): every request gets 404; {how_to_fix(exc)}")
     if trigger.signature is not None:
         try:
             secret = render(trigger.signature.secret, flow_context(dag_id, namespace)).strip()
             if not secret:
                 problems.append("signature secret renders empty: every request gets 401")
         except TemplateRenderError as exc:
-            problems.append(f"signature secret does not render ({exc}): every request gets 401; {_fix(exc)}")
+            problems.append(f"signature secret does not render ({exc}): every request gets 401; {how_to_fix(exc)}")
     return problems
 
 
-def _fix(exc: Exception) -> str:
+def how_to_fix(exc: Exception) -> str:
+    """What to change when a key or secret template fails to render."""
     text = str(exc)
     if text.startswith("secret ") and "is not set" in text:
         name = text.split("'")[1] if "'" in text else "NAME"
@@ -133,7 +134,7 @@ def _one(trigger: WebhookTrigger, request: WebhookRequest, dag_id: str, namespac
     result = evaluate(trigger.conditions, context, stop_early=False)
     report.conditions = list(result.results)
     if not result.met:
-        report.status, report.verdict = 204, f"conditions not met: {result.reason}"
+        report.status, report.verdict = 204, "conditions not met (no run; the sender gets an empty 204)"
         return report
     conf = run_conf(variables)
     for name, template in trigger.inputs.items():

@@ -43,11 +43,17 @@ UNKNOWN_DAG = "unknown"
 
 def delivery(request: WebhookRequest, namespace: str, dag_id: str, outcome: Outcome, seconds: float) -> None:
     """Record one answered request. Never raises: recording must not change the answer."""
-    log.info(
-        "webhook %s %s/%s trigger=%s -> %s (%s) run=%s in %.1f ms",
-        request.method, namespace, dag_id, outcome.trigger_id, outcome.status, outcome.reason,
-        outcome.run_id, seconds * 1000,
-    )
+    # 204 and 404 are the paths that must cost no more than an empty handler, and a log line
+    # through Airflow's logging costs more than the rest of such a request (measured: 0.2-0.5 ms
+    # against ~0.06 ms). They are in the api-server's access log and, for known DAGs, in the
+    # audit log; here they are DEBUG. Every other outcome is worth a line of its own.
+    level = logging.DEBUG if outcome.status in (204, 404) else logging.INFO
+    if log.isEnabledFor(level):
+        log.log(
+            level, "webhook %s %s/%s trigger=%s -> %s (%s) run=%s in %.1f ms",
+            request.method, namespace, dag_id, outcome.trigger_id, outcome.status, outcome.reason,
+            outcome.run_id, seconds * 1000,
+        )
     name = outcome.outcome_name
     try:
         _metrics(outcome, name, seconds)

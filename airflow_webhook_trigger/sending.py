@@ -41,8 +41,10 @@ def signature_headers(trigger: WebhookTrigger, dag_id: str, namespace: str, body
     try:
         secret = render(trigger.signature.secret, flow_context(dag_id, namespace)).strip()
     except TemplateRenderError as exc:
-        raise SendError(f"the signature secret of trigger {trigger.id!r} does not render ({exc}): set the "
-                        "Airflow Variable it names (airflow variables set NAME VALUE), or pass --no-sign") from None
+        from airflow_webhook_trigger.dry_run import how_to_fix
+
+        raise SendError(f"the signature secret of trigger {trigger.id!r} does not render ({exc}): "
+                        f"{how_to_fix(exc)}, or pass --no-sign") from None
     if not secret:
         raise SendError(f"the signature secret of trigger {trigger.id!r} renders empty: set a value, or pass --no-sign")
     return sign(trigger.signature, secret, body)

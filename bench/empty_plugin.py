@@ -16,7 +16,7 @@ from __future__ import annotations
 from a2wsgi import WSGIMiddleware
 from airflow.plugins_manager import AirflowPlugin
 from fastapi import FastAPI, Response
-from flask import Flask
+from flask import Flask, request
 from flask import Response as FlaskResponse
 
 from airflow_webhook_trigger import config
@@ -30,6 +30,16 @@ def _empty_flask_app() -> Flask:
     @app.route("/<namespace>/<flow_id>/<key>", methods=_ALL)
     def empty(namespace: str, flow_id: str, key: str) -> FlaskResponse:
         return FlaskResponse(b"", status=204)
+
+    @app.route("/read/<namespace>/<flow_id>/<key>", methods=_ALL)
+    def empty_read(namespace: str, flow_id: str, key: str) -> FlaskResponse:
+        request.get_data()
+        return FlaskResponse(b"", status=204)
+
+    @app.route("/json/<namespace>/<flow_id>/<key>", methods=_ALL)
+    def empty_json(namespace: str, flow_id: str, key: str) -> FlaskResponse:
+        request.get_data()
+        return FlaskResponse(b'{"message": "Not Found: webhook not found"}', status=404, mimetype="application/json")
 
     return app
 

@@ -125,6 +125,7 @@ def summary(label: str, load: Load) -> str:
     statuses = dict(sorted(Counter(a.status for a in load.answers).items()))
     return (f"{label}: {len(load.answers)} requests in {load.seconds:.1f} s = "
             f"{len(load.answers) / load.seconds:.0f} req/s; statuses {statuses}; "
-            f"latency p50 {_percentile(latencies, 0.5) * 1000:.0f} ms, p99 {_percentile(latencies, 0.99) * 1000:.0f} ms, "
+            f"latency p50 {_percentile(latencies, 0.5) * 1000:.0f} ms, "
+            f"p99 {_percentile(latencies, 0.99) * 1000:.0f} ms, "
             f"max {max(latencies) * 1000:.0f} ms; load generator CPU {load.client_cpu_seconds:.1f} s "
             f"({100 * load.client_cpu_seconds / load.seconds:.0f}% of one core)")

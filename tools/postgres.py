@@ -8,8 +8,8 @@ database. Used by ``scripts/test`` (CI) and ``bench/``; it needs root, as CI and
 
 from __future__ import annotations
 
-import glob
 import getpass
+import glob
 import os
 import shutil
 import socket
@@ -80,7 +80,8 @@ class PrivateCluster:
         with socket.socket() as s:  # the port only names the socket file; nothing listens on TCP
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
-        self._as_user(f"{self.bin}/initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
+        self._as_user(f"{self.bin}/initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                      "--no-sync")
         self.start()
         self._as_user(f"{self.bin}/createdb", "-h", self.dir, "-p", str(self.port), "-U", "postgres", "airflow")
         self.url = f"postgresql+psycopg2://postgres@/airflow?host={self.dir}&port={self.port}"
@@ -97,7 +98,8 @@ class PrivateCluster:
 
     def start(self) -> None:
         options = f"-k {self.dir} -p {self.port} -c listen_addresses='' -c fsync=off -c max_connections=200"
-        self._as_user(f"{self.bin}/pg_ctl", "-D", self.data, "-o", options, "-l", os.path.join(self.dir, "log"), "-w", "start")
+        log = os.path.join(self.dir, "log")
+        self._as_user(f"{self.bin}/pg_ctl", "-D", self.data, "-o", options, "-l", log, "-w", "start")
 
     def stop(self) -> None:
         """Stop the server now (``-m fast``: open connections are cut, as when a database goes down)."""

@@ -19,7 +19,7 @@ Routes (all need an Airflow login; the HTML ones redirect to the auth manager's 
 import json
 import logging
 import threading
-from datetime import datetime, timezone
+from datetime import timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -64,7 +64,7 @@ def _environment():
 def _render(request, page) -> str:
     root = _ui_root(request)
     return _environment().get_template("page.html").render(
-        page=page, ui_root=root, self_root=f"{root}{URL_PREFIX}", now=datetime.now(timezone.utc),
+        page=page, ui_root=root, self_root=f"{root}{URL_PREFIX}",
     )
 
 

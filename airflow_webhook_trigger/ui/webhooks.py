@@ -104,7 +104,8 @@ def build_page(user, *, base_url: str, dag_id: str | None = None, limit: int = D
             description=trigger.description if trigger else None,
             disabled=item["disabled"], paused=item["paused"], can_reveal=item["dag_id"] in triggerable,
         ))
-    invalid = [InvalidRow(i["dag_id"], i["fileloc"], i["reason"]) for i in listing["invalid"] if i["dag_id"] in readable]
+    invalid = [InvalidRow(i["dag_id"], i["fileloc"], i["reason"])
+               for i in listing["invalid"] if i["dag_id"] in readable]
     deliveries = recent_deliveries(readable, limit) if auth.may_read_audit_log(user) else None
     by_webhook: dict[tuple[str, str, str | None], WebhookRow] = {(r.namespace, r.dag_id, r.trigger_id): r for r in rows}
     for delivery in deliveries or ():

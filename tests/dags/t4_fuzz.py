@@ -27,10 +27,10 @@ with DAG(
                          "expression": "{{ trigger.parameters.skip is not defined or trigger.body.nope }}"},
                     ],
                     "inputs": {
-                        "body": "{{ trigger.body }}",
-                        "ua": "{{ trigger.headers['user-agent'] }}",
-                        "params": "{{ trigger.parameters }}",
-                        "text": "body={{ trigger.body }} q={{ trigger.parameters }}",
+                        "in_body": "{{ trigger.body }}",
+                        "in_agent": "{{ trigger.headers.get('user-agent') }}",
+                        "in_params": "{{ trigger.parameters }}",
+                        "in_text": "body={{ trigger.body }} q={{ trigger.parameters }}",
                     },
                 },
                 {
@@ -38,7 +38,7 @@ with DAG(
                     "key": "t4-fuzz-echo",
                     "namespace": "t4.fuzz",
                     "conditions": [
-                        {"type": "ExpressionCondition", "expression": "{{ trigger.body.text == trigger.body.copy }}"},
+                        {"type": "ExpressionCondition", "expression": "{{ trigger.body.text == trigger.body.again }}"},
                         {"type": "ExpressionCondition", "expression": "{{ trigger.headers['x-echo'][0] == trigger.body.text }}"},
                         {"type": "ExpressionCondition", "expression": "{{ trigger.parameters.echo[0] == trigger.body.text }}"},
                     ],

@@ -30,7 +30,8 @@ with DAG(
                 description="GitHub pushes to main",
                 signature={"type": "github", "secret": "{{ secret('T6UI_GH_SECRET') }}"},
                 conditions=[
-                    {"type": "ExpressionCondition", "expression": "{{ trigger.headers['x-github-event'][0] == 'push' }}"},
+                    {"type": "ExpressionCondition",
+                     "expression": "{{ trigger.headers['x-github-event'][0] == 'push' }}"},
                     {"type": "ExpressionCondition", "expression": "{{ trigger.body.ref == 'refs/heads/main' }}"},
                 ],
             ),

@@ -48,7 +48,8 @@ def _certificate(folder: Path) -> tuple[Path, Path]:
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
             .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
             .sign(key, hashes.SHA256()))
     cert_path, key_path = folder / "cert.pem", folder / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
@@ -81,12 +82,14 @@ def nginx(stack):
     port = free_port()
     cert, key = _certificate(folder)
     (folder / "airflow-webhooks.conf").write_text(_site_config(folder, port, stack.port, cert, key))
-    temp = " ".join(f"{kind}_temp_path {folder / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    kinds = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    temp = " ".join(f"{kind}_temp_path {folder / kind};" for kind in kinds)
     (folder / "nginx.conf").write_text(
         f"worker_processes 1;\npid {folder / 'nginx.pid'};\nerror_log {folder / 'main.error.log'};\n"
         f"events {{ worker_connections 256; }}\n"
         # like Debian's nginx.conf: an http-level access log, which the site's own must replace
-        f"http {{ {temp}\n access_log {folder / 'default.access.log'};\n include {folder / 'airflow-webhooks.conf'}; }}\n"
+        f"http {{ {temp}\n access_log {folder / 'default.access.log'};\n"
+        f" include {folder / 'airflow-webhooks.conf'}; }}\n"
     )
     proc = subprocess.Popen([NGINX, "-p", str(folder), "-e", str(folder / "startup.error.log"),
                              "-c", str(folder / "nginx.conf"), "-g", "daemon off;"],
@@ -125,7 +128,8 @@ class Proxy:
 
 
 def test_the_webhook_is_forwarded_and_its_run_created(nginx, stack):
-    status, raw = nginx.request("POST", WEBHOOK, json.dumps({"via": "nginx"}).encode(), {"Content-Type": "application/json"})
+    body = json.dumps({"via": "nginx"}).encode()
+    status, raw = nginx.request("POST", WEBHOOK, body, {"Content-Type": "application/json"})
     assert status == 200, raw
     run = stack.get_run("t4pg_faults", json.loads(raw)["dag_run_id"])
     assert run is not None and run["conf"]["body"] == {"via": "nginx"}
@@ -178,13 +182,16 @@ def test_a_body_over_the_limit_is_refused_by_nginx(nginx):
 
 def test_the_access_log_masks_the_key(nginx):
     nginx.request("POST", WEBHOOK, b"{}", {"Content-Type": "application/json"})
+    nginx.request("GET", WEBHOOK + "?masked=yes")
+    nginx.request("POST", "/api/v1/executions/%77ebhook/t4pg/t4pg_faults/t4pg%2dfaults", b"{}")  # spelled differently
     log = ""
     for _ in range(50):  # nginx writes the line once the response is sent
         log = (nginx.folder / "webhooks.access.log").read_text()
-        if "/api/v1/executions/webhook/t4pg/t4pg_faults/***" in log:
+        if "%77ebhook" not in log and log.count("/t4pg_faults/***") >= 3:
             break
         time.sleep(0.1)
-    assert "/api/v1/executions/webhook/t4pg/t4pg_faults/*** HTTP/1.1" in log, log[-2000:]
-    assert "t4pg-faults" not in log, log[-2000:]
+    assert '"POST /api/v1/executions/webhook/t4pg/t4pg_faults/*** HTTP/1.1" 200' in log, log[-2000:]
+    assert '"GET /api/v1/executions/webhook/t4pg/t4pg_faults/***?masked=yes HTTP/1.1" 200' in log, log[-2000:]
+    assert "t4pg-faults" not in log and "t4pg%2dfaults" not in log, log[-2000:]
     default_log = nginx.folder / "default.access.log"
     assert not default_log.exists() or "t4pg-faults" not in default_log.read_text()

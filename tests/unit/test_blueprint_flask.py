@@ -35,7 +35,8 @@ DECLARATIONS = {
         "key": "header-key",
         "namespace": "io.kestra.tests",
         "conditions": [{"type": "ExpressionCondition",
-                        "expression": "{{ trigger.headers['x-github-event'][0] == 'push' and trigger.parameters.a == ['1', '2'] }}"}],
+                        "expression": "{{ trigger.headers['x-github-event'][0] == 'push' "
+                                      "and trigger.parameters.a == ['1', '2'] }}"}],
     },
     "disabled_dag": {"key": "k", "namespace": "io.kestra.tests", "disabled": True},
     "paused_dag": {"key": "k", "namespace": "io.kestra.tests"},
@@ -286,8 +287,19 @@ def test_listing_masks_keys_and_reports_invalid_declarations(index):
     }
     assert hooks[("paused_dag", "webhook")]["paused"] is True
     assert hooks[("list_dag", "third")]["disabled"] is True
-    assert [k for k in hooks if k[0] == "list_dag"] == [("list_dag", "first"), ("list_dag", "second"), ("list_dag", "third")]
-    assert listed["invalid"] == [{"dag_id": "invalid_dag", "fileloc": "/dags/x.py",
-                                  "reason": "webhook.conditions[0].type: conditions of type MultipleCondition are not supported"}]
+    assert [k[1] for k in hooks if k[0] == "list_dag"] == ["first", "second", "third"]
+    reason = "webhook.conditions[0].type: conditions of type MultipleCondition are not supported"
+    assert listed["invalid"] == [{"dag_id": "invalid_dag", "fileloc": "/dags/x.py", "reason": reason}]
     text = json.dumps(listed)
     assert not [key for key in ("cond-key", "read-key", "header-key", "third-key", "same") if key in text]
+
+
+def test_repeated_headers_behind_the_asgi_bridge_stay_separate_values():
+    from airflow_webhook_trigger.http.blueprint import _header_pairs
+
+    app = Flask("plain_host_app")
+    scope = {"type": "http", "headers": [(b"x-multi", b"a"), (b"x-multi", b"b"), (b"x-one", b"c, d")]}
+    with app.test_request_context("/", environ_overrides={"asgi.scope": scope, "HTTP_X_MULTI": "a,b"}):
+        assert _header_pairs() == (("x-multi", "a"), ("x-multi", "b"), ("x-one", "c, d"))
+    with app.test_request_context("/", headers={"X-GitHub-Event": "push"}):  # plain WSGI: Werkzeug's headers
+        assert ("X-Github-Event", "push") in _header_pairs()

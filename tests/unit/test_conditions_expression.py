@@ -146,8 +146,11 @@ def test_expression_syntax_is_checked_at_declaration():
     assert info.value.where == "conditions[0].expression" and "syntax" in info.value.problem
 
 
-@pytest.mark.parametrize("raw", [{"type": "OrCondition"}, {"type": "OrCondition", "conditions": []},
-                                 {"type": "NotCondition", "conditions": None}, {"type": "NotCondition", "conditions": "x"}])
+@pytest.mark.parametrize(
+    "raw",
+    [{"type": "OrCondition"}, {"type": "OrCondition", "conditions": []},
+     {"type": "NotCondition", "conditions": None}, {"type": "NotCondition", "conditions": "x"}],
+)
 def test_or_and_not_need_conditions(raw):
     with pytest.raises(WebhookDeclarationError) as info:
         parse_conditions([raw])
@@ -210,7 +213,8 @@ def test_request_text_is_compared_literally():
 
 
 def test_or():
-    condition = one({"type": "OrCondition", "conditions": [expr("{{ trigger.body.a == 1 }}"), expr("{{ trigger.body.a == 2 }}")]})
+    condition = one({"type": "OrCondition", "conditions": [expr("{{ trigger.body.a == 1 }}"),
+                                                           expr("{{ trigger.body.a == 2 }}")]})
     assert [condition.holds(context({"a": n})) for n in (1, 2, 3)] == [True, True, False]
     assert condition.holds(context({})) is False  # both fail with errors: false, not an exception
 
@@ -221,7 +225,8 @@ def test_or_with_an_error_inside_still_looks_at_the_others():
 
 
 def test_not():
-    condition = one({"type": "NotCondition", "conditions": [expr("{{ trigger.body.a == 1 }}"), expr("{{ trigger.body.a == 2 }}")]})
+    condition = one({"type": "NotCondition", "conditions": [expr("{{ trigger.body.a == 1 }}"),
+                                                            expr("{{ trigger.body.a == 2 }}")]})
     assert [condition.holds(context({"a": n})) for n in (1, 2, 3)] == [False, False, True]
 
 
@@ -238,7 +243,9 @@ def test_nesting():
 
 
 def test_evaluate_is_an_and_that_stops_at_the_first_false():
-    conditions = parse_conditions([expr("{{ trigger.body.a == 1 }}"), expr("{{ trigger.body.missing }}"), expr("{{ true }}")])
+    conditions = parse_conditions(
+        [expr("{{ trigger.body.a == 1 }}"), expr("{{ trigger.body.missing }}"), expr("{{ true }}")]
+    )
     result = evaluate(conditions, context({"a": 2}))
     assert result.met is False and len(result.results) == 1
     assert "ExpressionCondition {{ trigger.body.a == 1 }}: false" == result.reason

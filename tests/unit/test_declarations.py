@@ -90,7 +90,8 @@ def test_yaml_list_with_the_old_type_names():
 
 
 def test_a_kestra_triggers_block_pasted_whole():
-    triggers = parse_declaration("triggers:\n  - id: hook\n    type: io.kestra.plugin.core.trigger.Webhook\n    key: k\n")
+    pasted = "triggers:\n  - id: hook\n    type: io.kestra.plugin.core.trigger.Webhook\n    key: k\n"
+    triggers = parse_declaration(pasted)
     assert [t.id for t in triggers] == ["hook"]
 
 
@@ -208,7 +209,7 @@ def test_a_condition_error_names_its_path_in_a_list():
         {"key": SECRET_KEY, "id": "no spaces"},
         {"key": SECRET_KEY, "typo": 1},
         {"key": SECRET_KEY * 10},
-        [{"key": SECRET_KEY}, {"key": SECRET_KEY}],
+        [{"key": SECRET_KEY}, {"key": SECRET_KEY, "id": "webhook"}],
         f"key: {SECRET_KEY}\nconditions: [\n",
     ],
 )
@@ -262,3 +263,19 @@ def test_validate_declaration_returns_its_input_unchanged():
     assert validate_declaration(value) is value
     with pytest.raises(WebhookDeclarationError):
         validate_declaration({"key": "k", "type": "io.kestra.plugin.core.trigger.Schedule"})
+
+
+def test_list_items_without_id_get_distinct_ids_in_order():
+    from airflow_webhook_trigger import parse_declaration
+
+    triggers = parse_declaration([{"key": "a"}, {"key": "b"}, {"key": "c", "id": "custom"}])
+    assert [t.id for t in triggers] == ["webhook", "webhook_2", "custom"]
+
+
+def test_explicit_duplicate_ids_in_a_list_are_refused():
+    import pytest
+
+    from airflow_webhook_trigger import WebhookDeclarationError, parse_declaration
+
+    with pytest.raises(WebhookDeclarationError, match=r"webhook\[1\]\.id: duplicate trigger id 'webhook'"):
+        parse_declaration([{"key": "a"}, {"key": "b", "id": "webhook"}])

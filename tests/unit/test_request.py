@@ -118,7 +118,8 @@ def test_multi_dict_keeps_order():
 
 
 def test_content_type_without_parameters():
-    assert WebhookRequest("POST", headers=(("Content-Type", "Application/JSON; charset=utf-8"),)).content_type == "application/json"
+    request = WebhookRequest("POST", headers=(("Content-Type", "Application/JSON; charset=utf-8"),))
+    assert request.content_type == "application/json"
     assert WebhookRequest("POST").content_type == ""
 
 

@@ -39,7 +39,9 @@ def test_flow_id_and_namespace():
     assert render("{{ flow.id }}/{{ flow.namespace }}", ctx()) == "my_dag/company.team"
 
 
-@pytest.mark.parametrize("source", ["{{ nope }}", "{{ flow.nope }}", "{{ trigger.body.x }}", "{{ nope | default('') }}x{{ flow.x }}"])
+@pytest.mark.parametrize(
+    "source", ["{{ nope }}", "{{ flow.nope }}", "{{ trigger.body.x }}", "{{ nope | default('') }}x{{ flow.x }}"]
+)
 def test_undefined_is_an_error(source):
     with pytest.raises(TemplateRenderError, match="undefined"):
         render(source, ctx(body={}))
