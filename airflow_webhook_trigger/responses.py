@@ -77,7 +77,8 @@ def _rule(raw: Any, where: str) -> ImmediateResponse:
     default_type = "application/json" if isinstance(body, Mapping) else "text/plain"
     content_type = raw.get("contentType", default_type)
     if content_type not in CONTENT_TYPES:
-        raise WebhookDeclarationError(f"{where}.contentType", f"must be one of {', '.join(CONTENT_TYPES)}, got {content_type!r}")
+        raise WebhookDeclarationError(f"{where}.contentType",
+                                      f"must be one of {', '.join(CONTENT_TYPES)}, got {content_type!r}")
     if isinstance(body, Mapping) and content_type != "application/json":
         raise WebhookDeclarationError(f"{where}.body", "a mapping body needs contentType: application/json")
     code = raw.get("code", 200)
@@ -97,7 +98,8 @@ def parse_responses(raw: Any, where: str = "respond") -> tuple[ImmediateResponse
     return tuple(_rule(item, f"{where}[{i}]") for i, item in enumerate(raw))
 
 
-def matching_response(rules: Sequence[ImmediateResponse], context: Mapping[str, Any]) -> tuple[int, ImmediateResponse] | None:
+def matching_response(rules: Sequence[ImmediateResponse],
+                      context: Mapping[str, Any]) -> tuple[int, ImmediateResponse] | None:
     """The index and rule of the first rule whose conditions all hold, or None."""
     for i, rule in enumerate(rules):
         if evaluate(rule.conditions, context).met:

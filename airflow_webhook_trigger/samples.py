@@ -86,15 +86,17 @@ def gitlab_push(ref: str = "refs/heads/master") -> Sample:
         "object_kind": "push", "event_name": "push", "before": "95790bf891e76fee5e1747ab589903a6a1f80f22",
         "after": after, "ref": ref, "ref_protected": True, "checkout_sha": after, "message": "Hello World",
         "user_id": 4, "user_name": "John Smith", "user_username": "jsmith", "user_email": "john@example.com",
-        "user_avatar": "https://s.gravatar.com/avatar/d4c74594d841139328695756648b6bd6?s=8://s.gravatar.com/avatar/d4c74594d841139328695756648b6bd6?s=80",
+        "user_avatar": "https://s.gravatar.com/avatar/d4c74594d841139328695756648b6bd6?s=80",
         "project_id": 15,
         "project": {
             "id": 15, "name": "Diaspora", "description": "", "web_url": "http://example.com/mike/diaspora",
             "git_ssh_url": "git@example.com:mike/diaspora.git", "git_http_url": "http://example.com/mike/diaspora.git",
-            "namespace": "Mike", "visibility_level": 0, "path_with_namespace": "mike/diaspora", "default_branch": "master",
+            "namespace": "Mike", "visibility_level": 0, "path_with_namespace": "mike/diaspora",
+            "default_branch": "master",
         },
         "commits": [{
-            "id": after, "message": "Update Catalan translation to e38cb41.\n\nSee https://gitlab.com/gitlab-org/gitlab for more information",
+            "id": after,
+            "message": "Update Catalan translation to e38cb41.\n\nSee https://gitlab.com/gitlab-org/gitlab for more information",
             "title": "Update Catalan translation to e38cb41.", "timestamp": "2011-12-12T14:27:31+02:00",
             "url": f"http://example.com/mike/diaspora/commit/{after}",
             "author": {"name": "Jordi Mallach", "email": "jordi@softcatala.org"},
@@ -135,7 +137,8 @@ def slack_command(text: str = "deploy api") -> Sample:
         "trigger_id": "13345224609.738474920.8088930838d88f008e0", "api_app_id": "A123456",
     }
     return Sample("application/x-www-form-urlencoded", urlencode(form).encode(),
-                  {"User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)"}, f"Slack slash command /airflow {text}")
+                  {"User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)"},
+                  f"Slack slash command /airflow {text}")
 
 
 def slack_url_verification() -> Sample:
@@ -164,7 +167,8 @@ def standard_event() -> Sample:
 
 def shopify_order() -> Sample:
     body = {"id": 820982911946154508, "email": "jon@example.com", "total_price": "403.00", "currency": "USD",
-            "financial_status": "paid", "line_items": [{"id": 866550311766439020, "title": "IPod Nano - 8GB", "quantity": 1}]}
+            "financial_status": "paid",
+            "line_items": [{"id": 866550311766439020, "title": "IPod Nano - 8GB", "quantity": 1}]}
     return Sample("application/json", _json(body), {"X-Shopify-Topic": "orders/create",
                                                     "X-Shopify-Shop-Domain": "example.myshopify.com"},
                   "Shopify orders/create")

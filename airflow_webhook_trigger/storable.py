@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 __all__ = ["MAX_DEPTH", "fits", "scrub", "finite_float"]
 
 MAX_DEPTH = 128  # levels of nested objects/arrays; real webhook payloads use about 10
 _REPLACEMENT = "\ufffd"
+_NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")  # an escape, not an escaped backslash + "u0000"
 
 
 def finite_float(text: str) -> float:
@@ -49,7 +51,7 @@ def fits(value: Any) -> bool:
         dumped.encode("utf-8")  # a lone surrogate fails here
     except (TypeError, ValueError, RecursionError):  # UnicodeEncodeError is a ValueError
         return False
-    return "\\u0000" not in dumped
+    return "\\u0000" not in dumped or _NUL_ESCAPE.search(dumped) is None
 
 
 def _text(value: str) -> str:

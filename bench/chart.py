@@ -7,7 +7,8 @@ from pathlib import Path
 __all__ = ["write_chart"]
 
 WEBHOOK_COLOR, REST_COLOR = "#2b7bba", "#c0504d"
-PATH_COLORS = {"404": "#2b7bba", "204": "#5aa469", "200": "#8064a2", "empty_wsgi": "#9e9e9e", "native_asgi": "#d9a441"}
+PATH_COLORS = {"404": "#2b7bba", "204": "#5aa469", "200": "#8064a2", "empty_bridge": "#9e9e9e",
+               "empty_a2wsgi": "#cfcfcf", "native_asgi": "#d9a441"}
 
 
 def _bars(ax, groups: list[str], series: dict[str, list[float]], colors: dict[str, str], fmt: str = "{:.0f}") -> None:
@@ -57,7 +58,7 @@ def _trigger_latency(ax, phases: dict) -> None:
 
 
 def _no_write(ax, phases: dict) -> None:
-    groups, series = [], {name: [] for name in ("404", "204", "empty_wsgi", "native_asgi")}
+    groups, series = [], {name: [] for name in ("404", "204", "empty_bridge", "empty_a2wsgi", "native_asgi")}
     for db, phase in phases.items():
         for row in phase.get("no_write", []):
             groups.append(f"{db}\nc={row['concurrency']}")
@@ -66,7 +67,7 @@ def _no_write(ax, phases: dict) -> None:
     _bars(ax, groups, series, PATH_COLORS)
     ax.set_title("No-write paths vs empty handlers: requests/s (higher is better)", fontsize=10)
     ax.set_ylabel("requests/s")
-    ax.legend(fontsize=7, ncol=4, loc="upper left")
+    ax.legend(fontsize=7, ncol=5, loc="upper left")
     ax.set_ylim(0, max([v for s in series.values() for v in s] + [1]) * 1.25)
 
 

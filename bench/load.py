@@ -100,7 +100,7 @@ class Result:
     server_cpu_s: float = 0.0
 
 
-def run_wrk(request: Request, connections: int, seconds: float, timeout_s: float = 10.0, cpu_probe=None) -> Result:
+def run_wrk(request: Request, connections: int, seconds: float, timeout_s: float = 5.0, cpu_probe=None) -> Result:
     """Load the server with ``connections`` concurrent keep-alive connections for ``seconds``.
 
     ``cpu_probe()`` returns the server's cumulative CPU seconds, read before and after the run.
@@ -184,7 +184,7 @@ class Aggregate:
 
 def interleaved(
     requests: list[Request], connections: int, seconds: float, rounds: int, *,
-    between=None, warmup: float = 1.0, timeout_s: float = 10.0, cpu_probe=None,
+    between=None, warmup: float = 1.0, timeout_s: float = 5.0, cpu_probe=None,
 ) -> dict[str, Aggregate]:
     """Run every request kind ``rounds`` times, alternating the order each round (A B, B A, ...).
 

@@ -3,8 +3,8 @@
 - ``triggering``: runs/s and latency, webhook vs Airflow's ``POST /api/v2/dags/{id}/dagRuns``
   (same DAG, same body, same server and database), every 200 checked against the runs the
   database really holds;
-- ``no_write``: the 404 and 204 paths vs an empty Flask handler behind the same WSGI bridge, and a
-  native FastAPI handler for context;
+- ``no_write``: the 404 and 204 paths vs an empty Flask handler behind the same WSGI bridge, and,
+  for context, behind a2wsgi and as a native FastAPI handler;
 - ``scale``: 404/204/200 latency and the api-server's memory with more and more DAGs declaring
   webhooks;
 - ``declaration``: seconds from a serialized (new or changed) declaration to its first 200.
@@ -84,21 +84,24 @@ def no_write(server: BenchServer, concurrencies: list[int], seconds: float, roun
     requests = [
         Request("404", f"{base}/webhook/bench/bench_trigger/not-the-key", 404, body=PROBE_BODY),
         Request("204", f"{base}/webhook/bench/bench_conditions/bench-key", 204, body=PROBE_BODY),
-        Request("empty_wsgi", f"{base}/empty/bench/bench_conditions/bench-key", 204, body=PROBE_BODY),
+        Request("empty_bridge", f"{base}/empty-bridge/bench/bench_conditions/bench-key", 204, body=PROBE_BODY),
+        Request("empty_a2wsgi", f"{base}/empty/bench/bench_conditions/bench-key", 204, body=PROBE_BODY),
         Request("native_asgi", f"{base}/native/bench/bench_conditions/bench-key", 204, body=PROBE_BODY),
     ]
     out = []
     for connections in concurrencies:
         say(f"{server.db}: no-write paths at concurrency {connections} ({rounds}x{seconds:g}s each)")
         results = _summary(interleaved(requests, connections, seconds, rounds, cpu_probe=server.cpu_seconds))
-        empty = results["empty_wsgi"]
         row = {"concurrency": connections, **results}
-        for name in ("404", "204", "native_asgi"):
-            row[f"ratio_{name}_vs_empty"] = _ratio(results[name]["per_s"], empty["per_s"])
-            row[f"ratio_{name}_vs_empty_rounds"] = _round_ratios(results[name], empty)
+        for empty in ("empty_bridge", "empty_a2wsgi"):
+            for name in ("404", "204"):
+                row[f"ratio_{name}_vs_{empty}"] = _ratio(results[name]["per_s"], results[empty]["per_s"])
+                row[f"ratio_{name}_vs_{empty}_rounds"] = _round_ratios(results[name], results[empty])
+                row[f"cpu_ratio_{name}_vs_{empty}"] = _ratio(results[empty]["server_cpu_ms_per_request"] or 0,
+                                                             results[name]["server_cpu_ms_per_request"] or 0)
         out.append(row)
         say("  " + ", ".join(f"{n} {results[n]['per_s']}/s" for n in results)
-            + f" -> 404 {row['ratio_404_vs_empty']}x, 204 {row['ratio_204_vs_empty']}x of empty")
+            + f" -> 404 {row['ratio_404_vs_empty_bridge']}x, 204 {row['ratio_204_vs_empty_bridge']}x of the empty handler")
     return out
 
 

@@ -131,6 +131,8 @@ class AirflowStack:
             self.env.update(self._airflow2_env())
         if database_url:
             self.env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = database_url
+            if AIRFLOW_MAJOR < 3:  # 2.x defaults to the SequentialExecutor: one task process at a time
+                self.env["AIRFLOW__CORE__EXECUTOR"] = "LocalExecutor"
         self.env.update(env or {})
         self._token: str | None = None
 
@@ -150,6 +152,7 @@ class AirflowStack:
 
     def airflow(self, *args: str, timeout: float = 300) -> str:
         """Run an ``airflow`` CLI command in this stack's environment; raise with its output on failure."""
+        self._dag_files_for_airflow2()
         done = subprocess.run([AIRFLOW, *args], env=self.env, capture_output=True, text=True, timeout=timeout)
         if done.returncode != 0:
             raise RuntimeError(f"airflow {' '.join(args)} failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
@@ -168,6 +171,7 @@ class AirflowStack:
         return self
 
     def _spawn(self, name: str, *args: str) -> None:
+        self._dag_files_for_airflow2()
         log = open(self.home / f"{name}.log", "wb")
         self.processes[name] = subprocess.Popen(
             [AIRFLOW, *args], env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -250,6 +254,8 @@ class AirflowStack:
         """Airflow 2's names for the same setup: the webserver's base URL, basic auth, page size."""
         return {
             "AIRFLOW__WEBSERVER__BASE_URL": self.url,
+            # the SequentialExecutor (2.x on SQLite) runs each task as `airflow tasks run` from PATH
+            "PATH": f"{Path(AIRFLOW).parent}{os.pathsep}{os.environ.get('PATH', '')}",
             "AIRFLOW__API__AUTH_BACKENDS": "airflow.api.auth.backend.basic_auth",
             "AIRFLOW__API__MAXIMUM_PAGE_LIMIT": "1000",
             "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "2",
@@ -257,7 +263,8 @@ class AirflowStack:
             "AIRFLOW__WEBSERVER__WARN_DEPLOYMENT_EXPOSURE": "False",
             # gunicorn threads per worker (gthread), as Airflow 3's WSGI bridge has: a `wait` or a
             # slow request must not hold the worker's only thread.
-            "GUNICORN_CMD_ARGS": os.environ.get("GUNICORN_CMD_ARGS", "--threads 16"),
+            # keep-alive longer than httpx's 5 s pool expiry: else a reused idle connection races its close
+            "GUNICORN_CMD_ARGS": os.environ.get("GUNICORN_CMD_ARGS", "--threads 16 --keep-alive 10"),
         }
 
     def _create_airflow2_admin(self) -> None:
@@ -276,11 +283,23 @@ class AirflowStack:
 
     # -- what differs between Airflow lines, for version-neutral tests --------------------------------
 
-    def write_dag(self, name: str, source: str) -> Path:
-        """Write a DAG file (Airflow 3 syntax) into this stack's DAG folder; see ``dag_source``."""
-        target = self.dags / name
-        target.write_text(dag_source(source))
-        return target
+    def _dag_files_for_airflow2(self) -> None:
+        """Airflow 2: map ``airflow.sdk`` imports in DAG files put into the folder after ``__init__``
+        (tests copy or write some); called before every CLI command and process start."""
+        if AIRFLOW_MAJOR >= 3:
+            return
+        for path in self.dags.rglob("*.py"):
+            text = path.read_text()
+            if _SDK_IMPORT.search(text):
+                path.write_text(dag_source(text))
+
+    def worker_pids(self) -> set[int]:
+        """The web server's worker processes (Airflow 3: uvicorn's spawned workers; 2: gunicorn's)."""
+        import psutil
+
+        parent = psutil.Process(self.processes["api-server"].pid)
+        marker = "spawn_main" if AIRFLOW_MAJOR >= 3 else "gunicorn: worker"
+        return {p.pid for p in parent.children(recursive=True) if marker in " ".join(p.cmdline())}
 
     def process_dag_files_once(self) -> None:
         """One parsing pass that also retires DAGs whose file is gone: Airflow 3's DAG processor
@@ -324,11 +343,15 @@ class AirflowStack:
             req.add_header("Authorization", "Basic " + base64.b64encode(":".join(AIRFLOW2_ADMIN).encode()).decode())
         else:
             req.add_header("Authorization", f"Bearer {self.token()}")
-        req.add_header("Content-Type", "application/json")
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
         try:
             with urllib.request.urlopen(req, timeout=30) as response:
                 raw = response.read()
-                return response.status, json.loads(raw) if raw else None
+                status = response.status
+                if AIRFLOW_MAJOR < 3 and method == "POST" and status == 200:
+                    status = 201  # /api/v1 answers a create with 200, /api/v2 with 201 Created
+                return status, json.loads(raw) if raw else None
         except urllib.error.HTTPError as exc:
             raw = exc.read()
             try:

@@ -2,8 +2,9 @@
 
 Airflow 3 mounts a plugin's ASGI app at ``url_prefix`` (``fastapi_apps``) ahead of its own
 routes and without authentication. The blueprint lives in a small Flask app bridged to ASGI by
-``a2wsgi`` (already an Airflow dependency). The app is built on the first request, so that the
-plugin costs nothing in the scheduler, workers and DAG processor, which import it too.
+``bridge.BufferedWSGIBridge`` (one thread hand-over per request, where ``a2wsgi`` makes three or
+four; see its docstring). The app is built on the first request, so that the plugin costs
+nothing in the scheduler, workers and DAG processor, which import it too.
 """
 
 from __future__ import annotations
@@ -53,11 +54,12 @@ class LazyWebhookApp:
         self._lock = threading.Lock()
 
     def _build(self) -> Any:
-        from a2wsgi import WSGIMiddleware
+        from airflow_webhook_trigger.http.bridge import BufferedWSGIBridge
 
         with self._lock:
             if self._app is None:
-                self._app = WSGIMiddleware(create_flask_app(), workers=config.get_int("wsgi_threads"))
+                self._app = BufferedWSGIBridge(create_flask_app(), workers=config.get_int("wsgi_threads"),
+                                               body_limit=lambda: config.get_int("max_body_size"))
         return self._app
 
     async def __call__(self, scope, receive, send) -> None:

@@ -9,7 +9,7 @@ decides what each user sees (``auth.py``).
 
 from __future__ import annotations
 
-__all__ = ["URL_PREFIX", "PAGE_NAME", "plugin_entries"]
+__all__ = ["PAGE_NAME", "URL_PREFIX", "plugin_entries"]
 
 URL_PREFIX = "/webhook-trigger-ui"
 PAGE_NAME = "Webhooks"

@@ -19,7 +19,7 @@ Routes (all need an Airflow login; the HTML ones redirect to the auth manager's 
 import json
 import logging
 import threading
-from datetime import timezone
+from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from urllib.parse import quote
 
 from airflow_webhook_trigger.ui import URL_PREFIX, auth
 
-__all__ = ["create_app", "LazyUiApp", "REVEAL_EVENT"]
+__all__ = ["REVEAL_EVENT", "LazyUiApp", "create_app"]
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ _NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 def _ui_root(request) -> str:
     """The Airflow UI's root path as the browser sees it (``""``, or ``/airflow`` behind a proxy)."""
     root = request.scope.get("root_path", "")
-    return root[: -len(URL_PREFIX)] if root.endswith(URL_PREFIX) else root
+    return root.removesuffix(URL_PREFIX)
 
 
 def _base_url(request) -> str:
@@ -81,7 +81,7 @@ def _audit_reveal(user, namespace: str, dag_id: str, trigger_id: str) -> None:
     extra = json.dumps({"namespace": namespace, "trigger": trigger_id})
     try:
         _compat.write_audit_log([{"event": REVEAL_EVENT, "dag_id": dag_id, "owner": auth.user_name(user),
-                                  "extra": extra}])
+                                  "extra": extra, "when": datetime.now(timezone.utc)}])
     except Exception as exc:  # noqa: BLE001 - the audit entry must not hide the answer
         log.warning("Could not write the audit entry for revealing webhook %s of DAG %s: %s", trigger_id, dag_id, exc)
 

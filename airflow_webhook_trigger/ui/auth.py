@@ -22,15 +22,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["current_user", "readable_dag_ids", "may_read_audit_log", "may_trigger", "triggerable_dag_ids",
-           "login_url", "user_name"]
+__all__ = [
+    "current_user",
+    "login_url",
+    "may_read_audit_log",
+    "may_trigger",
+    "readable_dag_ids",
+    "triggerable_dag_ids",
+    "user_name",
+]
 
 
 async def current_user(request: Any) -> Any | None:
     """The authenticated Airflow user of this request, or None (anonymous, expired, revoked)."""
-    from fastapi import HTTPException
-
     from airflow.api_fastapi.core_api.security import bearer_scheme, get_user
+    from fastapi import HTTPException
 
     try:
         return await get_user(request, None, await bearer_scheme(request))

@@ -17,7 +17,7 @@ from typing import Any
 
 from airflow_webhook_trigger.audit import EVENT
 
-__all__ = ["Delivery", "EVENT", "DEFAULT_LIMIT", "from_row", "recent_deliveries"]
+__all__ = ["DEFAULT_LIMIT", "EVENT", "Delivery", "from_row", "recent_deliveries"]
 
 DEFAULT_LIMIT = 50
 
@@ -82,9 +82,8 @@ def recent_deliveries(dag_ids: Iterable[str], limit: int = DEFAULT_LIMIT) -> lis
     dag_ids = sorted(set(dag_ids))
     if not dag_ids or limit <= 0:
         return []
-    from sqlalchemy import select
-
     from airflow.models.log import Log
+    from sqlalchemy import select
 
     from airflow_webhook_trigger import _compat
 

@@ -5,10 +5,13 @@
   const api = document.body.dataset.api;
   const revealed = new Map(); // row key -> full URL (kept only in this page's memory)
 
-  // Follow the UI's light/dark mode when shown inside it.
+  // Follow the UI's light/dark mode when shown inside it, also when it is switched.
   try {
-    if (window.parent !== window && window.parent.document.documentElement.classList.contains("dark")) {
-      document.documentElement.classList.add("dark");
+    if (window.parent !== window) {
+      const outer = window.parent.document.documentElement;
+      const follow = () => document.documentElement.classList.toggle("dark", outer.classList.contains("dark"));
+      follow();
+      new MutationObserver(follow).observe(outer, { attributes: true, attributeFilter: ["class"] });
     }
   } catch (e) { /* not inside the Airflow UI */ }
 

@@ -17,7 +17,7 @@ from airflow_webhook_trigger.listing import list_webhooks
 from airflow_webhook_trigger.ui import auth
 from airflow_webhook_trigger.ui.deliveries import DEFAULT_LIMIT, Delivery, recent_deliveries
 
-__all__ = ["WebhookRow", "InvalidRow", "Page", "RevealRefused", "build_page", "reveal_url"]
+__all__ = ["InvalidRow", "Page", "RevealRefused", "WebhookRow", "build_page", "reveal_url"]
 
 
 @dataclass

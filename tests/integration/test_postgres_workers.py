@@ -91,8 +91,7 @@ class Workers:
 
     def __init__(self, stack: AirflowStack) -> None:
         self.stack = stack
-        parent = psutil.Process(stack.processes["api-server"].pid)
-        self.pids = {p.pid for p in parent.children(recursive=True) if "spawn_main" in " ".join(p.cmdline())}
+        self.pids = stack.worker_pids()
 
     def _worker_of(self, client_port: int) -> int | None:
         for pid in self.pids:

@@ -70,7 +70,8 @@ def test_github_push_to_main_and_pull_requests_run_other_events_do_not(recipes, 
 
     for skipped in (samples.github_push("refs/heads/feature"), samples.github_pull_request("closed"),
                     samples.github_pull_request("opened", base="develop")):
-        answer = _post(hook, "recipe_github", "gh-8Jq2vR4wXz", skipped, _signed("github", "RECIPE_GITHUB_SECRET", skipped))
+        headers = _signed("github", "RECIPE_GITHUB_SECRET", skipped)
+        answer = _post(hook, "recipe_github", "gh-8Jq2vR4wXz", skipped, headers)
         assert answer.status_code == 204, answer.text
 
     forged = _signed("github", "RECIPE_GITHUB_SECRET", push)
@@ -143,7 +144,8 @@ def test_slack_events_and_slash_commands_start_runs(recipes, hook):
 
     command = samples.slack_command("deploy api")
     started = time.monotonic()
-    answer = _post(hook, "recipe_slack", "sl-cmd-6Vt2Lp", command, _signed("slack", "RECIPE_SLACK_SIGNING_SECRET", command))
+    headers = _signed("slack", "RECIPE_SLACK_SIGNING_SECRET", command)
+    answer = _post(hook, "recipe_slack", "sl-cmd-6Vt2Lp", command, headers)
     assert time.monotonic() - started < 3
     conf = _conf(recipes, "recipe_slack", answer)
     form = dict(parse_qsl(command.body.decode()))

@@ -17,8 +17,6 @@ import uuid
 
 import pytest
 
-from airflow_webhook_trigger.declarations import parse_declaration
-from airflow_webhook_trigger.errors import WebhookDeclarationError
 from airflow_webhook_trigger.signatures import SignatureSpec, parse_signature, sign
 
 pytestmark = pytest.mark.integration
@@ -193,26 +191,7 @@ def test_rotated_secret_applies_without_restart(stack, hook, secrets):
         set_variable(stack, "T4_SIG_SHOPIFY", old)
 
 
-# --- a literal secret is refused -----------------------------------------------------------------
-
-
-@pytest.mark.parametrize("secret", ["literal-secret-0123", "{{ 'literal-secret-0123' }}", "{{ flow.id }}", " "])
-def test_literal_secret_is_refused_when_the_declaration_is_read(secret):
-    for declaration in (
-        {"key": "k", "signature": {"type": "github", "secret": secret}},
-        f"key: k\nsignature:\n  type: hmac\n  header: X-Sig\n  secret: \"{secret}\"\n",
-    ):
-        with pytest.raises(WebhookDeclarationError) as err:
-            parse_declaration(declaration)
-        assert "signature.secret" in str(err.value)
-        assert "literal-secret-0123" not in str(err.value)
-
-
-@pytest.mark.parametrize("secret", ["{{ secret('GH') }}", "{{ var.value.GH }}", "{{ conn.gh.password }}",
-                                    "v1-{{ secret('GH') | trim }}"])
-def test_templated_secrets_are_accepted(secret):
-    (trigger,) = parse_declaration({"key": "k", "signature": {"type": "github", "secret": secret}})
-    assert trigger.signature.secret == secret
+# --- a literal secret is refused (parse_declaration's side: tests/unit/test_delivery_safety.py) ----
 
 
 def test_literal_secret_dag_is_listed_as_invalid_and_never_served(stack, hook):
@@ -232,3 +211,32 @@ def test_literal_secret_dag_is_listed_as_invalid_and_never_served(stack, hook):
         assert key not in text, f"key {key} shows in the listing"
     response = hook("POST", "default", "t4_literal_secret", "t4-literal-secret", json={})
     assert response.status_code == 404
+
+
+# --- keys and secrets stay out of the api-server's log -------------------------------------------
+
+
+def test_keys_and_secrets_never_reach_the_api_server_log(stack, hook, http, secrets):
+    """Airflow's access log writes each request's path, key included, unless the plugin's root
+    middleware masks it: the log shows ``***`` and never a key, a secret or the literal secret."""
+    wrong_key = f"t4-wrong-key-{uuid.uuid4().hex}"
+    for trigger in TRIGGERS:
+        spec, secret = spec_of(trigger)
+        body, content_type = body_of(trigger)
+        assert post(hook, trigger, body, content_type, sign(spec, secret, body)).status_code == 200
+        assert post(hook, trigger, body, content_type, sign(spec, "wrong", body)).status_code == 401
+    assert hook("POST", "default", DAG_ID, wrong_key, json={}).status_code == 404
+    assert hook("POST", "default", DAG_ID, wrong_key + "/extra", json={}).status_code == 404
+    probe = uuid.uuid4().hex  # the last request: once its line is in the log, all earlier ones are
+    assert http.get(f"/api/v1/executions/webhook/default/{DAG_ID}/{wrong_key}?t4probe={probe}").status_code == 404
+    deadline = time.monotonic() + 30
+    while probe not in stack.log("api-server") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    log = stack.log("api-server")
+    assert probe in log, "the access log never showed the probe request"
+    assert f"/api/v1/executions/webhook/default/{DAG_ID}/***" in log
+    leaked = [key for key in [f"t4-sig-{t.replace('_', '-')}" for t in TRIGGERS] + [wrong_key] if key in log]
+    assert not leaked, f"keys in the api-server log: {leaked}"
+    leaked = [name for name, value in SECRETS.items() if value in log]
+    assert not leaked, f"secrets in the api-server log: {leaked}"
+    assert "t4-literal-secret-value-0123456789" not in log

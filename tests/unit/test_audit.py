@@ -71,7 +71,8 @@ def test_observe_records_known_dags_only(monkeypatch):
     request = WebhookRequest("POST")
     observe.delivery(request, "ns", "nope", Outcome(404, reason="webhook not found"), 0.001)
     observe.delivery(request, "ns", "d", Outcome(404, reason="no trigger with this key", dag_id="d"), 0.001)
-    observe.delivery(request, "ns", "d", Outcome(200, reason="run created", dag_id="d", trigger_id="t", run_id="r"), 0.002)
+    created = Outcome(200, reason="run created", dag_id="d", trigger_id="t", run_id="r")
+    observe.delivery(request, "ns", "d", created, 0.002)
     writer.flush()
     assert [(r["dag_id"], r["owner"], json.loads(r["extra"])["outcome"]) for r in rows] == [
         ("d", "webhook:ns", "404"), ("d", "webhook:ns/t", "triggered")]

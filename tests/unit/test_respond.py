@@ -18,7 +18,8 @@ IS_CHALLENGE = {"type": "ExpressionCondition", "expression": "{{ trigger.body.ty
 def _declaration(**respond):
     rule = {"conditions": [IS_CHALLENGE], "body": "{{ trigger.body.challenge }}", **respond}
     return {"key": "k", "namespace": "ns", "respond": rule,
-            "conditions": [{"type": "ExpressionCondition", "expression": "{{ trigger.body.type == 'event_callback' }}"}]}
+            "conditions": [{"type": "ExpressionCondition",
+                            "expression": "{{ trigger.body.type == 'event_callback' }}"}]}
 
 
 def _send(declaration, body: dict):
@@ -28,8 +29,9 @@ def _send(declaration, body: dict):
 
 
 def test_a_matching_rule_answers_with_the_rendered_text_and_no_run():
-    outcome = _send(_declaration(), {"type": "url_verification", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"})
-    assert (outcome.status, outcome.body) == (200, "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P")
+    challenge = "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
+    outcome = _send(_declaration(), {"type": "url_verification", "challenge": challenge})
+    assert (outcome.status, outcome.body) == (200, challenge)
     assert outcome.content_type.startswith("text/plain")
     assert outcome.run_id is None and outcome.responded and outcome.outcome_name == "responded"
 

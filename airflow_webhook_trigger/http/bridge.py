@@ -1,0 +1,102 @@
+"""ASGI -> WSGI for small, whole requests and answers: one hand-over to a thread per request.
+
+Why not ``a2wsgi.WSGIMiddleware`` (which this replaces for the webhook app): it hands every
+step of a request across threads. Reading the body, starting the response, each body chunk and
+the closing message are each a round trip from the WSGI thread to the event loop and back
+(``run_coroutine_threadsafe(...).result()``), i.e. 3 to 4 wake-ups of two threads per request.
+Profiled on the api-server (docs/performance.md), those hand-overs cost more CPU than the
+webhook's own work on the 404 and 204 paths. Webhook requests and answers are small and never
+streamed, so this bridge reads the body on the event loop (capped at ``max_body_size`` + 1
+byte, so a larger body still gets the blueprint's 413), runs the Flask app once in a thread
+pool, and sends the buffered answer from the event loop: one hand-over.
+
+The WSGI environ is built by a2wsgi's own ``build_environ``, so the Flask app sees exactly what
+it saw behind a2wsgi (including ``asgi.scope``, which the blueprint reads for repeated headers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import io
+import json
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+__all__ = ["BufferedWSGIBridge"]
+
+log = logging.getLogger(__name__)
+
+_INTERNAL_ERROR = json.dumps(
+    {"message": "Internal Server Error: the webhook failed unexpectedly; see the api-server log"}
+).encode()
+
+
+class BufferedWSGIBridge:
+    """Serve a WSGI app to ASGI with the body read first and the answer sent whole."""
+
+    def __init__(self, app: Callable, *, workers: int, body_limit: Callable[[], int]) -> None:
+        self.app = app
+        self.body_limit = body_limit  # read per request: the option may change at run time
+        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="webhook")
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1000})
+            return
+        if scope["type"] != "http":
+            return
+        from a2wsgi.wsgi import build_environ
+
+        body = await self._read_body(receive, self.body_limit())
+        environ = build_environ(scope, io.BytesIO(body))
+        context = contextvars.copy_context()
+        loop = asyncio.get_running_loop()
+        status, headers, payload = await loop.run_in_executor(self.executor, context.run, self._call, environ)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
+
+    @staticmethod
+    async def _read_body(receive, limit: int) -> bytes:
+        """The whole body, or its first ``limit + 1`` bytes when it is larger (the app answers 413)."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk = message.get("body", b"")
+            if chunk:
+                chunks.append(chunk)
+                size += len(chunk)
+            if not message.get("more_body", False) or size > limit:
+                break
+        return b"".join(chunks)
+
+    def _call(self, environ: dict) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """Run the WSGI app in this worker thread and return its whole answer."""
+        started: list[Any] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None):
+            started[:] = [status, headers]
+            return lambda data: chunks.append(data)  # the legacy write() callable
+
+        chunks: list[bytes] = []
+        try:
+            iterable = self.app(environ, start_response)
+            try:
+                for chunk in iterable:
+                    chunks.append(chunk)
+            finally:
+                close = getattr(iterable, "close", None)
+                if close is not None:
+                    close()
+            status, headers = started
+        except Exception:  # a WSGI-level failure: still a JSON answer, never a hung request
+            log.exception("Webhook app failed")
+            return 500, [(b"content-type", b"application/json")], _INTERNAL_ERROR
+        code = int(status.split(" ", 1)[0])
+        encoded = [(name.strip().lower().encode("latin-1"), value.strip().encode("latin-1")) for name, value in headers]
+        return code, encoded, b"".join(chunks)
