@@ -27,7 +27,22 @@ class TemplateRenderError(ValueError):
     """A template failed to render. The message never holds rendered values."""
 
 
-_ENV = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
+class _DataFirstEnvironment(SandboxedEnvironment):
+    """``trigger.body.items`` is the body's ``items`` field, not ``dict.items``.
+
+    Jinja looks an attribute up on the object before the mapping's keys, so a payload field named
+    like a dict method (``items``, ``keys``, ``values``, ``copy``, ``get``, ``pop``, ``update``)
+    would be the method. Webhook payloads use those names (GitHub, Stripe lists...), and Kestra
+    reads them as data, so a mapping's own keys win here.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if isinstance(obj, dict) and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
+_ENV = _DataFirstEnvironment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
 _SINGLE_EXPRESSION = re.compile(r"^\s*\{\{-?(?P<expr>.*?)-?\}\}\s*$", re.DOTALL)
 
 

@@ -113,7 +113,9 @@ def check_answer(stack, method: str, status: int, answer_headers: dict, content:
         return
     assert answer_headers.get("content-type", "").startswith("application/json"), (status, content[:300])
     answer = json.loads(content)
-    assert isinstance(answer, dict) and ("message" in answer or "id" in answer), answer
+    assert isinstance(answer, dict) and ("message" in answer or "id" in answer or (
+        # a decoded path Starlette's mount cannot match (a newline: ".../%0A") is Airflow's own 404
+        status in (404, 405) and set(answer) == {"detail"})), answer
     if status == 200:
         run = stack.get_run(answer["dag_id"], answer["id"])  # the REST API can read and show it
         assert run is not None, f"200 for run {answer['id']} the REST API cannot show"

@@ -195,3 +195,20 @@ def test_the_access_log_masks_the_key(nginx):
     assert "t4pg-faults" not in log and "t4pg%2dfaults" not in log, log[-2000:]
     default_log = nginx.folder / "default.access.log"
     assert not default_log.exists() or "t4pg-faults" not in default_log.read_text()
+
+
+def test_a_flood_from_one_address_gets_429_from_nginx(nginx):
+    """``limit_req``: 50/s per address with a burst of 100; keep-alive requests come faster than that."""
+    conn = http.client.HTTPSConnection("127.0.0.1", nginx.port, context=nginx.tls, timeout=60)
+    statuses = []
+    try:
+        for _ in range(400):
+            conn.request("GET", "/api/v1/executions/webhook/t4pg/t4pg_no_such_dag/no-key")
+            response = conn.getresponse()
+            response.read()
+            statuses.append(response.status)
+    finally:
+        conn.close()
+    assert set(statuses) <= {404, 429}, set(statuses)
+    assert 429 in statuses, f"no 429 in {len(statuses)} requests"
+    time.sleep(2.5)  # the bucket drains (50/s) before anything else uses this proxy

@@ -194,3 +194,14 @@ def test_secrets_are_cached_for_key_cache_seconds(monkeypatch):
     assert render("{{ secret('T2_ROTATED') }}", ctx()) == "old"  # within the cache time
     monkeypatch.setenv("AIRFLOW__WEBHOOK_TRIGGER__KEY_CACHE_SECONDS", "0")
     assert render("{{ secret('T2_ROTATED') }}", ctx()) == "new"  # a rotated secret applies
+
+
+def test_payload_fields_named_like_dict_methods_are_data():
+    from airflow_webhook_trigger.templating import render, render_value
+
+    body = {"items": [1, 2], "keys": "k", "get": "g", "values": 3}
+    context = {"trigger": {"body": body}}
+    assert render_value("{{ trigger.body.items }}", context) == [1, 2]
+    assert render("{{ trigger.body.keys }}-{{ trigger.body.get }}-{{ trigger.body.values }}", context) == "k-g-3"
+    # a mapping without such a key still has its methods (templates may call them)
+    assert render("{{ trigger.body.get('missing', 'dflt') }}", {"trigger": {"body": {"a": 1}}}) == "dflt"
