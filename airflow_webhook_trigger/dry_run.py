@@ -16,6 +16,7 @@ from typing import Any
 
 from airflow_webhook_trigger.conditions import evaluate
 from airflow_webhook_trigger.declarations import WebhookTrigger
+from airflow_webhook_trigger.form_data import BodyRefused
 from airflow_webhook_trigger.request import WebhookRequest, run_conf, trigger_variables
 from airflow_webhook_trigger.templating import TemplateRenderError, flow_context, render, render_value
 
@@ -116,7 +117,11 @@ def _one(trigger: WebhookTrigger, request: WebhookRequest, dag_id: str, namespac
     if not _check_key(report, trigger, dag_id, namespace, key) or not _check_state(report, trigger, dag_id, paused):
         return report
     context = flow_context(dag_id, namespace)
-    variables = trigger_variables(request)
+    try:
+        variables = trigger_variables(request)
+    except BodyRefused as exc:  # as dispatch answers it: 413 / 400
+        report.status, report.verdict = exc.status, f"the body is refused: {exc}"
+        return report
     context["trigger"] = variables
     for i, rule in enumerate(trigger.respond):
         result = evaluate(rule.conditions, context, stop_early=False)

@@ -99,3 +99,15 @@ def test_samples_sign_and_verify_with_every_preset(name):
 
 def test_samples_are_fresh_deliveries():
     assert json.loads(samples.stripe_event().body)["id"] != json.loads(samples.stripe_event().body)["id"]
+
+
+def test_dry_run_reports_a_refused_body_as_the_endpoint_answers_it():
+    from airflow_webhook_trigger.declarations import parse_declaration
+    from airflow_webhook_trigger.dry_run import dry_run
+    from airflow_webhook_trigger.request import WebhookRequest
+
+    (trigger,) = parse_declaration({"key": "k"})
+    broken = WebhookRequest(method="POST", headers=(("Content-Type", "multipart/form-data"),), body=b"--x\r\nno")
+    (report,) = dry_run([("ns", trigger)], broken, "d")
+    assert report.status == 400
+    assert "body is refused" in report.verdict
