@@ -231,23 +231,29 @@ def _dag_bag():
     return _DAG_BAG
 
 
-def _latest_dag(session, dag_id: str):
-    """The newest version of the DAG, deserialized once per version and then served from memory."""
-    if AIRFLOW_MAJOR < 3:
-        return _latest_dag_airflow2(session, dag_id)[1]
+def _dag_model_and_version(session, dag_id: str):
+    """``(is_stale, is_paused, allowed_run_types, newest version id)`` in ONE query, or None.
+
+    Why one: on the run-creating path every round trip counts (profiled: the webhook's own
+    queries were a tenth of a run's cost on SQLite; docs/performance.md).
+    """
     from sqlalchemy import select
 
+    from airflow.models.dag import DagModel
     from airflow.models.dag_version import DagVersion
     from airflow.models.serialized_dag import SerializedDagModel as SDM
 
-    version_id = session.scalar(
+    newest = (
         select(SDM.dag_version_id)
         .join(DagVersion, SDM.dag_version_id == DagVersion.id)
         .where(SDM.dag_id == dag_id)
         .order_by(DagVersion.version_number.desc())
         .limit(1)
+        .scalar_subquery()
     )
-    return None if version_id is None else _dag_bag().get_dag(version_id, session=session)
+    return session.execute(
+        select(DagModel.is_stale, DagModel.is_paused, DagModel.allowed_run_types, newest).where(DagModel.dag_id == dag_id)
+    ).one_or_none()
 
 
 def create_run(
@@ -258,18 +264,19 @@ def create_run(
     triggering_user_name: str,
     note: str | None,
     run_after: datetime,
+    deduplicated: bool = True,
 ) -> CreatedRun:
     """Create a queued manual run, or find the run with that id if it exists already.
 
     The unique ``(dag_id, run_id)`` of ``dag_run`` is what makes a redelivered event one run,
     across every api-server worker and replica: a concurrent duplicate fails on it and is
-    answered with the existing run.
+    answered with the existing run. ``deduplicated=False`` (a run id with a random part, which
+    no earlier delivery can hold) skips the look-up for an existing run; the constraint stays.
     """
     if AIRFLOW_MAJOR < 3:
         return _create_run_airflow2(dag_id, run_id=run_id, conf=conf, note=note, run_after=run_after)
     from sqlalchemy import select
 
-    from airflow.models.dag import DagModel
     from airflow.models.dagrun import DagRun
     from airflow.sdk.definitions.param import ParamValidationError
     from airflow.utils.state import DagRunState
@@ -277,17 +284,19 @@ def create_run(
 
     try:
         with create_session() as session:
-            existing = session.scalar(select(DagRun.state).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id))
-            if existing is not None:
-                return CreatedRun(run_id, str(existing), created=False)
-            model = session.scalar(select(DagModel).where(DagModel.dag_id == dag_id))
-            if model is None or model.is_stale:
+            if deduplicated:
+                existing = session.scalar(select(DagRun.state).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id))
+                if existing is not None:
+                    return CreatedRun(run_id, str(existing), created=False)
+            found = _dag_model_and_version(session, dag_id)
+            if found is None or found.is_stale:
                 raise DagNotServed("webhook not found", 404)
-            if model.is_paused:
+            if found.is_paused:
                 raise DagNotServed(f"DAG {dag_id!r} is paused: unpause it to accept webhook runs", 409)
-            if model.allowed_run_types is not None and DagRunType.MANUAL not in model.allowed_run_types:
+            if found.allowed_run_types is not None and DagRunType.MANUAL not in found.allowed_run_types:
                 raise ConfRefused(f"DAG {dag_id!r} does not allow manual runs (allowed_run_types)")
-            dag = _latest_dag(session, dag_id)
+            version_id = found[3]
+            dag = None if version_id is None else _dag_bag().get_dag(version_id, session=session)
             if dag is None:
                 raise DagNotServed("webhook not found", 404)
             try:
@@ -405,6 +414,35 @@ def _create_run_airflow2(dag_id: str, *, run_id: str, conf: dict, note: str | No
             continue
         return CreatedRun(run_id, state, created=True)
     raise AssertionError("unreachable")
+
+
+class _GunicornConnectionClose:
+    """Airflow 2 (gunicorn): honour the ``Connection: close`` of a webhook answer (the 413 sent
+    before a too-large body was read).
+
+    WSGI forbids hop-by-hop headers, so gunicorn drops it, announces keep-alive, then drains at
+    most 64 KiB of the unread body and closes the connection anyway: a client reusing it fails.
+    Its ``start_response`` is a method of its response object, whose ``force_close()`` makes it
+    say ``Connection: close`` and close once the answer is sent. Other servers: no change.
+    """
+
+    def __init__(self, wsgi_app) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        from airflow_webhook_trigger.http.blueprint import URL_PREFIX
+
+        if URL_PREFIX + "/" not in environ.get("PATH_INFO", ""):
+            return self.wsgi_app(environ, start_response)
+
+        def closing_start_response(status, headers, exc_info=None):
+            if any(name.lower() == "connection" and value.lower() == "close" for name, value in headers):
+                force_close = getattr(getattr(start_response, "__self__", None), "force_close", None)
+                if callable(force_close):
+                    force_close()
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, closing_start_response)
 
 
 def _load_fab_user_model() -> None:
@@ -563,20 +601,23 @@ def airflow2_blueprint():
         csrf = state.app.extensions.get("csrf")
         if csrf is not None:
             csrf.exempt(blueprint)
+        state.app.wsgi_app = _GunicornConnectionClose(state.app.wsgi_app)
 
     blueprint.record_once(exempt_from_csrf)
 
     @blueprint.before_app_request
-    def json_405_for_methods_no_route_lists():
-        # TRACE, PROPFIND...: Werkzeug fails the match before any blueprint is chosen, and Airflow's
-        # /api/v1 handler would answer problem+json; on Airflow 3 our own app answers (http/asgi.py).
+    def json_answer_when_no_route_matched():
+        # TRACE, PROPFIND, a path with a newline...: Werkzeug fails the match before any blueprint is
+        # chosen, and Airflow's /api/v1 handler would answer problem+json. Answer as Airflow 3's
+        # mounted app does (http/asgi.py), only under the webhook prefix.
         from flask import request
-        from werkzeug.exceptions import MethodNotAllowed
+        from werkzeug.exceptions import HTTPException
 
-        from airflow_webhook_trigger.http.blueprint import URL_PREFIX, method_not_allowed
+        from airflow_webhook_trigger.http.asgi import json_error
+        from airflow_webhook_trigger.http.blueprint import URL_PREFIX
 
-        if isinstance(request.routing_exception, MethodNotAllowed) and request.path.startswith(URL_PREFIX + "/"):
-            return method_not_allowed()
+        if isinstance(request.routing_exception, HTTPException) and request.path.startswith(URL_PREFIX + "/"):
+            return json_error(request.routing_exception)
         return None
 
     return blueprint

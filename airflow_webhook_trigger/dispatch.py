@@ -162,6 +162,7 @@ def _handle(request: WebhookRequest, namespace: str, flow_id: str, key: str, ind
         run_id=make_run_id(trigger.id, request.received_at, delivery_id),
         conf=conf,
         received_at=request.received_at,
+        deduplicated=bool(delivery_id),  # as make_run_id decides
     )
     try:
         run = create_run(run_request)

@@ -41,6 +41,7 @@ class RunRequest:
     run_id: str
     conf: dict[str, Any]
     received_at: datetime
+    deduplicated: bool = True  # False: the run id has a random part, no earlier delivery can hold it
 
     @property
     def triggering_user_name(self) -> str:
@@ -63,6 +64,7 @@ def create_run(request: RunRequest) -> _compat.CreatedRun:
         triggering_user_name=request.triggering_user_name,
         note=request.note,
         run_after=request.received_at,
+        deduplicated=request.deduplicated,
     )
 
 

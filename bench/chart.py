@@ -32,7 +32,7 @@ def _triggering(ax, phases: dict) -> None:
             ratios.append(row["ratio_runs_per_s"])
     _bars(ax, groups, {"webhook": webhook, "Airflow REST": rest}, {"webhook": WEBHOOK_COLOR, "Airflow REST": REST_COLOR})
     for x, ratio in enumerate(ratios):
-        label = "REST: no run" if ratio is None else f"{ratio:.2f}x"
+        label = "REST: no run" if ratio is None else (f"{ratio:.0f}x\n(REST stalled)" if ratio > 20 else f"{ratio:.2f}x")
         ax.annotate(label, (x, max(webhook[x], rest[x]) * 1.12 + 1), ha="center", fontsize=8, weight="bold")
     ax.set_ylim(0, max(webhook + rest + [1]) * 1.3)
     ax.set_title("Triggering: runs created per second (higher is better)", fontsize=10)

@@ -103,8 +103,9 @@ def main(argv: list[str] | None = None) -> int:
         "phases": {},
     }
     for db in dbs:
-        result["phases"][db] = run_phase(db, settings, scale_here=db == dbs[0],
-                                         profile_dir=args.out / "profiles" if args.profile else None)
+        first = db == dbs[0]  # scale and profiles once, on the first database (SQLite: one worker)
+        result["phases"][db] = run_phase(db, settings, scale_here=first,
+                                         profile_dir=args.out / "profiles" if args.profile and first else None)
     result["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     result["targets"] = targets.evaluate(result["phases"])
     args.out.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,7 @@ from typing import Any
 from airflow_webhook_trigger import config
 from airflow_webhook_trigger.http.blueprint import URL_PREFIX
 
-__all__ = ["LazyWebhookApp", "create_flask_app", "MaskKeyInAccessLog", "mask_key"]
+__all__ = ["LazyWebhookApp", "create_flask_app", "json_error", "MaskKeyInAccessLog", "mask_key"]
 
 
 def create_flask_app(url_prefix: str | None = None):
@@ -28,11 +28,11 @@ def create_flask_app(url_prefix: str | None = None):
 
     app = Flask("airflow_webhook_trigger")
     app.register_blueprint(create_blueprint(url_prefix=url_prefix))
-    app.register_error_handler(HTTPException, _json_error)
+    app.register_error_handler(HTTPException, json_error)
     return app
 
 
-def _json_error(exc):
+def json_error(exc):
     """Werkzeug's own answers (a method no route lists, such as TRACE) as JSON, not HTML."""
     import json
 
@@ -95,7 +95,13 @@ class MaskKeyInAccessLog:
             await self.app(scope, receive, send)
             return
 
-        def mask() -> None:
+        masked = False
+
+        def mask() -> None:  # once: at the response's start, or at the end if it never started
+            nonlocal masked
+            if masked:
+                return
+            masked = True
             scope["path"] = mask_key(scope["path"])
             if isinstance(scope.get("raw_path"), bytes):
                 scope["raw_path"] = mask_key(scope["raw_path"].decode("latin-1")).encode("latin-1")

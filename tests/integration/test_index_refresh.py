@@ -35,7 +35,7 @@ with DAG(dag_id="{dag_id}", schedule=None, tags=["test", "issue2"],
 
 
 def write_dag(stack, dag_id: str, key: str) -> None:
-    (stack.dags / f"{dag_id}.py").write_text(DAG_SOURCE.format(dag_id=dag_id, key=key, ns=NS))
+    stack.write_dag(f"{dag_id}.py", DAG_SOURCE.format(dag_id=dag_id, key=key, ns=NS))
 
 
 def reserialize(stack) -> float:

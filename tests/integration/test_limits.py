@@ -37,8 +37,6 @@ def test_body_over_the_limit_with_content_length_is_413(http):
     assert response.json() == TOO_LARGE
 
 
-@pytest.mark.airflow3_only  # gunicorn (Airflow 2) ignores the app's Connection: close and drains or resets a
-# still-uploading body after an early answer: the sender may see a reset instead (docs/airflow2.md)
 def test_chunked_body_over_the_limit_is_413(http):
     def chunks():
         for _ in range(20):
@@ -63,8 +61,6 @@ def test_small_chunked_body_is_accepted(http, stack):
     assert stack.get_run("t4_limits", response.json()["id"])["conf"]["body"] == {"marker": marker}
 
 
-@pytest.mark.airflow3_only  # gunicorn (Airflow 2) ignores the app's Connection: close and drains or resets a
-# still-uploading body after an early answer: the sender may see a reset instead (docs/airflow2.md)
 def test_50_mb_chunked_upload_is_cut_short(stack):
     """The answer comes as soon as the limit is passed, and the connection is closed: the sender
     does not get to push (nor the server to take in) the remaining tens of megabytes."""
@@ -91,8 +87,6 @@ def test_50_mb_chunked_upload_is_cut_short(stack):
     assert time.monotonic() - started < 30
 
 
-@pytest.mark.airflow3_only  # gunicorn (Airflow 2) ignores the app's Connection: close and drains or resets a
-# still-uploading body after an early answer: the sender may see a reset instead (docs/airflow2.md)
 def test_413_arrives_before_the_chunked_body_ends(stack):
     """Raw HTTP: 2.5 MiB of a chunked body that never ends. A server that read the whole body
     first would never answer; this one answers 413 once it has read past the limit."""

@@ -157,7 +157,7 @@ def test_everything_else_is_refused_without_reaching_airflow(nginx, stack, path)
 def test_airflow_itself_answers_those_paths(stack):
     """Control: without nginx the same api-server does serve them (so the 404s above are nginx's)."""
     conn = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=30)
-    conn.request("GET", "/api/v2/monitor/health")
+    conn.request("GET", stack.health_url[len(stack.url):])  # /api/v2/monitor/health (Airflow 2: /health)
     response = conn.getresponse()
     assert response.status == 200 and b"metadatabase" in response.read()
 
