@@ -139,16 +139,25 @@ class WebhookIndex:
     def _reload(self, session) -> None:
         heads = _compat.serialized_heads(session)
         stale = [h for h in heads.values() if (p := self._parsed.get(h.dag_id)) is None or p.dag_hash != h.dag_hash]
-        data = _compat.serialized_data(session, stale)
         parsed = {dag_id: p for dag_id, p in self._parsed.items() if dag_id in heads}
-        for head in stale:
-            serialized = data.get(head.row_id, {})
+        for head, serialized in self._serialized(session, stale):
             triggers, error = read_declaration(serialized)
             fileloc = (serialized.get("dag") or {}).get("fileloc") if isinstance(serialized, Mapping) else None
             parsed[head.dag_id] = _Parsed(head.dag_hash, triggers, fileloc, error)
             if error:
                 log.warning("Invalid webhook declaration in DAG %s (%s): %s", head.dag_id, fileloc, error)
         self._parsed = parsed
+
+    @staticmethod
+    def _serialized(session, heads: list, batch: int = 100):
+        """(head, serialized DAG) pairs, read ``batch`` at a time so that only that many whole
+        serialized DAGs are in memory at once: the first load of 5,000 DAGs used to hold all of
+        them, and the api-server kept that peak as resident memory (docs/performance.md)."""
+        for start in range(0, len(heads), batch):
+            chunk = heads[start : start + batch]
+            data = _compat.serialized_data(session, chunk)
+            for head in chunk:
+                yield head, data.get(head.row_id, {})
 
     def _rebuild(self, active: set[str]) -> None:
         default_namespace = config.get("default_namespace")

@@ -110,3 +110,13 @@ def test_a_failing_wsgi_app_still_answers_json_500():
 def test_websocket_is_closed():
     sent = _serve(BufferedWSGIBridge(_echo, workers=1, body_limit=lambda: 10), {"type": "websocket"}, [])
     assert sent == [{"type": "websocket.close", "code": 1000}]
+
+
+def test_literal_text_is_checked_without_compiling():
+    from airflow_webhook_trigger.templating import TemplateRenderError, check_syntax
+
+    _compiled.cache_clear()
+    check_syntax("a-literal-key-%} #}")
+    assert _compiled.cache_info().currsize == 0
+    with pytest.raises(TemplateRenderError):
+        check_syntax("{{ broken")
