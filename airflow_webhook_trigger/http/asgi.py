@@ -16,7 +16,7 @@ from typing import Any
 from airflow_webhook_trigger import config
 from airflow_webhook_trigger.http.blueprint import URL_PREFIX
 
-__all__ = ["LazyWebhookApp", "create_flask_app", "json_error", "MaskKeyInAccessLog", "mask_key"]
+__all__ = ["LazyASGIApp", "create_webhook_asgi_app", "create_flask_app", "json_error", "MaskKeyInAccessLog", "mask_key"]
 
 
 def create_flask_app(url_prefix: str | None = None):
@@ -46,20 +46,22 @@ def json_error(exc):
                     mimetype="application/json")
 
 
-class LazyWebhookApp:
-    """An ASGI app that builds the bridged Flask app on its first request."""
+class LazyASGIApp:
+    """An ASGI app that builds the real one with ``factory()`` on its first request.
 
-    def __init__(self) -> None:
+    Why lazy: the plugin module is imported by every Airflow process (scheduler, workers, DAG
+    processor), and only the api-server ever serves a request.
+    """
+
+    def __init__(self, factory) -> None:
+        self._factory = factory
         self._app: Any = None
         self._lock = threading.Lock()
 
     def _build(self) -> Any:
-        from airflow_webhook_trigger.http.bridge import BufferedWSGIBridge
-
         with self._lock:
             if self._app is None:
-                self._app = BufferedWSGIBridge(create_flask_app(), workers=config.get_int("wsgi_threads"),
-                                               body_limit=lambda: config.get_int("max_body_size"))
+                self._app = self._factory()
         return self._app
 
     async def __call__(self, scope, receive, send) -> None:
@@ -69,6 +71,14 @@ class LazyWebhookApp:
             return
         app = self._app or self._build()
         await app(scope, receive, send)
+
+
+def create_webhook_asgi_app():
+    """The webhook Flask app behind the buffered bridge, as the api-server serves it."""
+    from airflow_webhook_trigger.http.bridge import BufferedWSGIBridge
+
+    return BufferedWSGIBridge(create_flask_app(), workers=config.get_int("wsgi_threads"),
+                              body_limit=lambda: config.get_int("max_body_size"))
 
 
 _KEY_IN_PATH = re.compile(r"^(" + re.escape(URL_PREFIX) + r"/[^/]*/[^/]*/)([^/]+)(.*)$")

@@ -21,9 +21,10 @@ def plugin_entries() -> tuple[dict, list[dict]]:
     Relative ``href``s resolve against the UI's base URL, so the page also works when Airflow is
     served under a path. ``{DAG_ID}`` is filled in by the UI for the DAG tab.
     """
-    from airflow_webhook_trigger.ui.app import LazyUiApp
+    from airflow_webhook_trigger.http.asgi import LazyASGIApp
+    from airflow_webhook_trigger.ui.app import create_app
 
-    app = {"app": LazyUiApp(), "url_prefix": URL_PREFIX, "name": "Webhooks page"}
+    app = {"app": LazyASGIApp(create_app), "url_prefix": URL_PREFIX, "name": "Webhooks page"}
     here = URL_PREFIX.lstrip("/")
     icons = {"icon": f"{here}/icon.svg", "icon_dark_mode": f"{here}/icon-dark.svg"}
     views = [

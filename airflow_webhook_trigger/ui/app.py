@@ -18,7 +18,6 @@ Routes (all need an Airflow login; the HTML ones redirect to the auth manager's 
 # ``Request`` is imported inside ``create_app`` (so importing this module stays cheap).
 import json
 import logging
-import threading
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -27,7 +26,7 @@ from urllib.parse import quote
 
 from airflow_webhook_trigger.ui import URL_PREFIX, auth
 
-__all__ = ["REVEAL_EVENT", "LazyUiApp", "create_app"]
+__all__ = ["REVEAL_EVENT", "create_app"]
 
 log = logging.getLogger(__name__)
 
@@ -131,25 +130,3 @@ def create_app():
         return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
 
     return app
-
-
-class LazyUiApp:
-    """An ASGI app that builds the page's FastAPI app on its first request."""
-
-    def __init__(self) -> None:
-        self._app: Any = None
-        self._lock = threading.Lock()
-
-    def _build(self) -> Any:
-        with self._lock:
-            if self._app is None:
-                self._app = create_app()
-        return self._app
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "lifespan":  # a mounted app gets no lifespan; answer one if asked
-            message = await receive()
-            await send({"type": f"{message['type']}.complete"})
-            return
-        app = self._app or self._build()
-        await app(scope, receive, send)
