@@ -76,6 +76,7 @@ class WebhookIndex:
         self._invalid: tuple[InvalidDeclaration, ...] = ()
         self._parsed: dict[str, _Parsed] = {}  # dag_id -> declaration of its newest version
         self._fingerprint: Any = None
+        self._built_from: Any = None  # (fingerprint, active DAG ids, default namespace) of the routes
         self._refresh_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.loaded_at: float | None = None
@@ -129,9 +130,13 @@ class WebhookIndex:
             if changed:
                 self._reload(session)
                 self._fingerprint = fingerprint
-        active = {dag_id for dag_id, state in states.items() if state.is_active}
+        active = frozenset(dag_id for dag_id, state in states.items() if state.is_active)
         self._paused = {dag_id: state.is_paused for dag_id, state in states.items()}
-        self._rebuild(active)
+        # Rebuilding the routes costs ~40 ms at 5,000 DAGs: only when what they are made of changed.
+        built_from = (self._fingerprint, active, config.get("default_namespace"))
+        if built_from != self._built_from:
+            self._rebuild(active)
+            self._built_from = built_from
         self.loaded_at = time.monotonic()
         self.last_error = None
         return changed
