@@ -278,9 +278,6 @@ def create_run(
     """
     if AIRFLOW_MAJOR < 3:
         return _create_run_airflow2(dag_id, run_id=run_id, conf=conf, note=note, run_after=run_after)
-    from sqlalchemy import select
-
-    from airflow.models.dagrun import DagRun
     from airflow.sdk.definitions.param import ParamValidationError
     from airflow.utils.state import DagRunState
     from airflow.utils.types import DagRunTriggeredByType, DagRunType
@@ -288,9 +285,9 @@ def create_run(
     try:
         with create_session() as session:
             if deduplicated:
-                existing = session.scalar(select(DagRun.state).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id))
+                existing = _existing_run_state(session, dag_id, run_id)
                 if existing is not None:
-                    return CreatedRun(run_id, str(existing), created=False)
+                    return CreatedRun(run_id, existing, created=False)
             found = _dag_model_and_version(session, dag_id)
             if found is None or found.is_stale:
                 raise DagNotServed("webhook not found", 404)
@@ -373,9 +370,9 @@ def _create_run_airflow2(dag_id: str, *, run_id: str, conf: dict, note: str | No
     for attempt in range(20):
         try:
             with create_session() as session:
-                existing = session.scalar(select(DagRun.state).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id))
+                existing = _existing_run_state(session, dag_id, run_id)
                 if existing is not None:
-                    return CreatedRun(run_id, str(existing), created=False)
+                    return CreatedRun(run_id, existing, created=False)
                 model = session.scalar(select(DagModel).where(DagModel.dag_id == dag_id))
                 if model is None or not model.is_active:
                     raise DagNotServed("webhook not found", 404)
@@ -456,14 +453,19 @@ def _load_fab_user_model() -> None:
         pass
 
 
-def _run_state(dag_id: str, run_id: str) -> str | None:
+def _existing_run_state(session, dag_id: str, run_id: str) -> str | None:
+    """The state of the run ``(dag_id, run_id)`` as text, or None: one query, in ``session``."""
     from sqlalchemy import select
 
     from airflow.models.dagrun import DagRun
 
-    with create_session() as session:
-        state = session.scalar(select(DagRun.state).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id))
+    state = session.scalar(select(DagRun.state).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id))
     return None if state is None else str(state)
+
+
+def _run_state(dag_id: str, run_id: str) -> str | None:
+    with create_session() as session:
+        return _existing_run_state(session, dag_id, run_id)
 
 
 def run_state(dag_id: str, run_id: str) -> str | None:
