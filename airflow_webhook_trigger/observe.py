@@ -56,7 +56,8 @@ def delivery(request: WebhookRequest, namespace: str, dag_id: str, outcome: Outc
         )
     name = outcome.outcome_name
     try:
-        _metrics(outcome, name, seconds)
+        if _compat.metrics_enabled():
+            _metrics(outcome, name, seconds)
     except Exception as exc:  # noqa: BLE001 - a broken metrics backend must not fail webhooks
         log.debug("webhook metrics not sent: %s", exc)
     if outcome.dag_id:

@@ -21,11 +21,10 @@ class WebhookTriggerPlugin(AirflowPlugin):
     name = "webhook_trigger"
 
     if _compat.AIRFLOW_MAJOR >= 3:
-        from airflow_webhook_trigger.http.asgi import LazyASGIApp, MaskKeyInAccessLog, create_webhook_asgi_app
+        from airflow_webhook_trigger.http.asgi import LazyASGIApp, create_webhook_asgi_app
 
         fastapi_apps = [{"app": LazyASGIApp(create_webhook_asgi_app), "url_prefix": URL_PREFIX, "name": "Webhook trigger"}]
-        fastapi_root_middlewares = [{"middleware": MaskKeyInAccessLog, "name": "Mask webhook keys in access log"}]
-        del LazyASGIApp, MaskKeyInAccessLog, create_webhook_asgi_app
+        del LazyASGIApp, create_webhook_asgi_app
         from airflow_webhook_trigger.ui import plugin_entries  # the "Webhooks" page (ui/)
 
         _ui_app, external_views = plugin_entries()

@@ -47,6 +47,12 @@ class Headers(dict):
         return values[0] if values else None
 
 
+def media_type(headers: Headers) -> str:
+    """The Content-Type's media type, lower-cased, without parameters (``""`` when absent)."""
+    value = headers.first("content-type") or ""
+    return value.split(";", 1)[0].strip().lower()
+
+
 def multi_dict(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
     """``[("age", "12"), ("age", "13")]`` -> ``{"age": ["12", "13"]}`` (Kestra's lists of values)."""
     result: dict[str, list[str]] = {}
@@ -69,8 +75,7 @@ class WebhookRequest:
     @property
     def content_type(self) -> str:
         """The media type, lower-cased, without parameters (``""`` when absent)."""
-        value = Headers(self.headers).first("content-type") or ""
-        return value.split(";", 1)[0].strip().lower()
+        return media_type(Headers(self.headers))
 
     @classmethod
     def from_query_string(cls, method: str, query_string: str, **kwargs: Any) -> WebhookRequest:
@@ -118,7 +123,7 @@ def parse_body(body: bytes, content_type: str = "") -> Any:
         except (ValueError, RecursionError):
             return text
         # valid JSON Airflow cannot hold (\u0000, a lone surrogate, deep nesting) stays its text
-        if isinstance(value, (dict, list)) and storable.fits(value):
+        if isinstance(value, (dict, list)) and (storable.text_fits(text) or storable.fits(value)):
             return value
     return text
 
@@ -128,10 +133,11 @@ def trigger_variables(request: WebhookRequest) -> dict[str, Any]:
 
     Raises ``form_data.BodyRefused`` (413 or 400) for a multipart body it cannot pass on.
     """
-    content_type = request.content_type
+    headers = Headers(request.headers)
+    content_type = media_type(headers)
     variables: dict[str, Any] = {
         "body": parse_body(request.body, content_type),
-        "headers": Headers(request.headers),
+        "headers": headers,
         "parameters": multi_dict(request.query),
         "date": request.received_at.isoformat(),
         "method": request.method,
@@ -144,7 +150,7 @@ def trigger_variables(request: WebhookRequest) -> dict[str, Any]:
         from airflow_webhook_trigger import config
         from airflow_webhook_trigger.form_data import parse_multipart
 
-        header = Headers(request.headers).first("content-type") or ""
+        header = headers.first("content-type") or ""
         fields, parts = parse_multipart(request.body, header, config.get_int("max_part_size"))
         variables.update(body=None, formFields=fields, parts=parts)
     return variables

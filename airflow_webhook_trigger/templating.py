@@ -48,7 +48,13 @@ _SINGLE_EXPRESSION = re.compile(r"^\s*\{\{-?(?P<expr>.*?)-?\}\}\s*$", re.DOTALL)
 
 @lru_cache(maxsize=8192)
 def _compiled(source: str) -> jinja2.Template:
-    return _ENV.from_string(source)
+    template = _ENV.from_string(source)
+    # Jinja keeps a template's globals as a ChainMap over the environment's, and copies it into a
+    # dict on every render through ChainMap's Python-level iteration (~2-3 us, a tenth of the 204
+    # path's own cost). The environment's globals never change after start-up: a plain dict of
+    # the same names renders the same and is copied in C.
+    template.globals = dict(template.globals)
+    return template
 
 
 @lru_cache(maxsize=8192)

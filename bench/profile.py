@@ -8,6 +8,7 @@ stacks, and sums the samples into a few buckets named after who spends them.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -16,6 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 from bench.load import Request, run_wrk
+from bench.scenarios import webhook_run_conf
 from bench.server import WEBHOOK, BenchServer
 
 __all__ = ["profile_paths", "BUCKETS"]
@@ -73,8 +75,8 @@ def profile_paths(server: BenchServer, out: Path, seconds: float = 8.0) -> dict:
         (Request("204", f"{base}/webhook/bench/bench_conditions/bench-key", 204, body='{"action": "test"}'), 4),
         (Request("empty_bridge", f"{base}/empty-bridge/bench/bench_conditions/bench-key", 204, body='{"action": "test"}'), 4),
         (Request("webhook_200", f"{server.url}{WEBHOOK}/bench/bench_trigger/bench-key", 200, body='{"logical_date": null}'), 1),
-        (Request("rest_200", f"{server.url}/api/v2/dags/bench_trigger/dagRuns", 200, body='{"logical_date": null}',
-                 headers=auth), 1),
+        (Request("rest_200", f"{server.url}/api/v2/dags/bench_trigger/dagRuns", 200, headers=auth,
+                 body=json.dumps({"logical_date": None, "conf": webhook_run_conf(server)})), 1),
     ]
     result = {"worker_pid": pid, "note": "py-spy --gil samples of one api-server worker", "paths": {}}
     for request, connections in paths:

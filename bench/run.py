@@ -27,7 +27,7 @@ from bench.chart import write_chart  # noqa: E402
 from bench.load import require_wrk  # noqa: E402
 from bench.server import BenchServer  # noqa: E402
 
-FULL = {"seconds": 5.0, "rounds": 3, "concurrencies": [1, 4, 16], "sizes": [10, 1000, 5000]}
+FULL = {"seconds": 4.0, "rounds": 5, "concurrencies": [1, 4, 16], "sizes": [10, 1000, 5000]}
 QUICK = {"seconds": 2.0, "rounds": 1, "concurrencies": [1, 4, 16], "sizes": [10, 300]}
 
 

@@ -1,8 +1,8 @@
 """What the benchmark measures, one function per question the issue asks.
 
 - ``triggering``: runs/s and latency, webhook vs Airflow's ``POST /api/v2/dags/{id}/dagRuns``
-  (same DAG, same body, same server and database), every 200 checked against the runs the
-  database really holds;
+  (same DAG, same server and database, and the same run: the REST call carries the very conf
+  the webhook's run gets), every 200 checked against the runs the database really holds;
 - ``no_write``: the 404 and 204 paths vs an empty Flask handler behind the same WSGI bridge, and,
   for context, behind a2wsgi and as a native FastAPI handler;
 - ``scale``: 404/204/200 latency and the api-server's memory with more and more DAGs declaring
@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 
@@ -42,9 +43,28 @@ def _round_ratios(a: dict, b: dict) -> list[float | None]:
     return [_ratio(x, y) for x, y in zip(a["per_s_rounds"], b["per_s_rounds"])]
 
 
+def webhook_run_conf(server: BenchServer) -> dict:
+    """The conf of the run the benchmark's webhook request creates, read back through the REST API.
+
+    Why the REST baseline sends it: a run's conf is validated by Airflow against the DAG's params
+    key by key (``body``, ``headers``, ``parameters`` each cost a JSON-schema check), and stored.
+    A REST call without conf would create a cheaper run than the webhook does; with this conf,
+    both sides create the same run and the ratio compares only how the request gets there.
+    """
+    status, answer = server.send("POST", f"{WEBHOOK}/bench/bench_trigger/bench-key", TRIGGER_BODY.encode())
+    if status != 200:
+        raise RuntimeError(f"the webhook answered {status}: {answer[:300]!r}")
+    run_id = json.loads(answer)["dag_run_id"]
+    status, run = server.send("GET", f"/api/v2/dags/bench_trigger/dagRuns/{run_id}", auth=True)
+    if status != 200:
+        raise RuntimeError(f"reading run {run_id}: {status} {run[:300]!r}")
+    return json.loads(run)["conf"]
+
+
 def triggering(server: BenchServer, concurrencies: list[int], seconds: float, rounds: int) -> list[dict]:
     webhook = Request("webhook", f"{server.url}{WEBHOOK}/bench/bench_trigger/bench-key", 200, body=TRIGGER_BODY)
-    rest = Request("rest", f"{server.url}/api/v2/dags/bench_trigger/dagRuns", 200, body=TRIGGER_BODY,
+    rest_body = json.dumps({**json.loads(TRIGGER_BODY), "conf": webhook_run_conf(server)})
+    rest = Request("rest", f"{server.url}/api/v2/dags/bench_trigger/dagRuns", 200, body=rest_body,
                    headers=(JSON, ("Authorization", f"Bearer {server.token()}")))
     probe = f"{WEBHOOK}/bench/bench_conditions/bench-key"
     out = []

@@ -74,11 +74,12 @@ class LazyASGIApp:
 
 
 def create_webhook_asgi_app():
-    """The webhook Flask app behind the buffered bridge, as the api-server serves it."""
+    """The webhook Flask app behind the buffered bridge, as the api-server serves it, with the
+    key masked in the access log."""
     from airflow_webhook_trigger.http.bridge import BufferedWSGIBridge
 
-    return BufferedWSGIBridge(create_flask_app(), workers=config.get_int("wsgi_threads"),
-                              body_limit=lambda: config.get_int("max_body_size"))
+    return MaskKeyInAccessLog(BufferedWSGIBridge(create_flask_app(), workers=config.get_int("wsgi_threads"),
+                                                 body_limit=lambda: config.get_int("max_body_size")))
 
 
 _KEY_IN_PATH = re.compile(r"^(" + re.escape(URL_PREFIX) + r"/[^/]*/[^/]*/)([^/]+)(.*)$")
@@ -90,38 +91,24 @@ def mask_key(path: str) -> str:
 
 
 class MaskKeyInAccessLog:
-    """Root middleware: once a webhook request is answered, its logged path shows ``***`` for the key.
+    """Wraps the webhook app: once a request is answered, its path shows ``***`` for the key.
 
-    Airflow's access-log middleware writes ``scope["path"]`` after the response has started. This
-    middleware sits outside it and rewrites ``path`` and ``raw_path`` in that same scope when the
-    response starts, after routing is done, so the key never reaches the log.
+    Airflow's access-log middleware writes ``scope["path"]`` when the app it wraps returns (in a
+    ``finally``). Starlette hands a mounted app that very scope dict (``Mount`` updates it in
+    place), so rewriting ``path`` and ``raw_path`` here, after the answer is sent and before
+    returning, is before the log line is written and after routing needed the real path. Why
+    not a root middleware: that runs around every request of the api-server and must wrap
+    ``send`` to catch the response's start; here it costs one ``finally`` per webhook request.
     """
 
     def __init__(self, app: Any) -> None:
         self.app = app
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or not scope.get("path", "").startswith(URL_PREFIX + "/"):
-            await self.app(scope, receive, send)
-            return
-
-        masked = False
-
-        def mask() -> None:  # once: at the response's start, or at the end if it never started
-            nonlocal masked
-            if masked:
-                return
-            masked = True
-            scope["path"] = mask_key(scope["path"])
-            if isinstance(scope.get("raw_path"), bytes):
-                scope["raw_path"] = mask_key(scope["raw_path"].decode("latin-1")).encode("latin-1")
-
-        async def masking_send(message) -> None:
-            if message["type"] == "http.response.start":
-                mask()
-            await send(message)
-
         try:
-            await self.app(scope, receive, masking_send)
+            await self.app(scope, receive, send)
         finally:
-            mask()
+            if scope.get("type") == "http":
+                scope["path"] = mask_key(scope.get("path", ""))
+                if isinstance(scope.get("raw_path"), bytes):
+                    scope["raw_path"] = mask_key(scope["raw_path"].decode("latin-1")).encode("latin-1")

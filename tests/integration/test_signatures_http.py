@@ -217,8 +217,8 @@ def test_literal_secret_dag_is_listed_as_invalid_and_never_served(stack, hook):
 
 
 def test_keys_and_secrets_never_reach_the_api_server_log(stack, hook, http, secrets):
-    """Airflow's access log writes each request's path, key included, unless the plugin's root
-    middleware masks it: the log shows ``***`` and never a key, a secret or the literal secret."""
+    """Airflow's access log writes each request's path, key included, unless the plugin masks it
+    (``http/asgi.MaskKeyInAccessLog``): the log shows ``***`` and never a key, a secret or the literal secret."""
     wrong_key = f"t4-wrong-key-{uuid.uuid4().hex}"
     for trigger in TRIGGERS:
         spec, secret = spec_of(trigger)

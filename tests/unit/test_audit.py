@@ -39,6 +39,28 @@ def test_batches_of_at_most_batch_size_written_by_the_thread():
     assert [r["run_id"] for b in batches for r in b] == [f"webhook__{i}" for i in range(35)]
 
 
+def test_the_thread_writes_what_it_found_and_leaves_later_arrivals_for_the_next_batch():
+    """Entries arriving while a batch is written wait for the next gathering: chasing them would
+    write them a few at a time, one transaction each (what made the audit thread expensive)."""
+    batches: list[list] = []
+    writer = AuditWriter(batch_size=10, flush_seconds=0.05)
+
+    def write(rows):
+        batches.append(rows)
+        if len(batches) == 1:  # requests keep coming while the first batch is written
+            for i in range(3):
+                writer.add(_entry(100 + i))
+
+    writer._write = write
+    writer._thread = object()  # no thread: drive it by hand
+    for i in range(5):
+        writer.add(_entry(i))
+    writer._drain(writer.pending())
+    assert [len(b) for b in batches] == [5] and writer.pending() == 3
+    writer.flush()  # at exit: everything
+    assert [len(b) for b in batches] == [5, 3] and writer.pending() == 0
+
+
 def test_a_full_buffer_drops_and_counts_instead_of_blocking():
     release = threading.Event()  # the "database" hangs until the end of the test
     writer = AuditWriter(lambda rows: release.wait(120), batch_size=2, flush_seconds=0.01, queue_size=5)

@@ -1,0 +1,109 @@
+"""The benchmark's JSON as the Markdown tables of ``docs/performance.md`` ("Results").
+
+    python bench/report.py [bench/results/benchmark.json] > results.md
+
+Why a script: the numbers in the docs must be the numbers of a run anyone can repeat, not copied
+by hand; ``docs/performance.md`` pastes this output under "Results".
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.targets import median_ratio  # noqa: E402
+
+__all__ = ["render"]
+
+
+def _fmt(value, suffix: str = "") -> str:
+    return "—" if value is None else f"{value}{suffix}"
+
+
+def _targets(result: dict) -> list[str]:
+    rows = ["| target | measured | threshold | |", "|---|---|---|---|"]
+    for t in result["targets"]:
+        rows.append(f"| {t['target']} | {_fmt(t['measured'])} | {t['threshold']} | {'PASS' if t['pass'] else '**FAIL**'} |")
+    met = sum(t["pass"] for t in result["targets"])
+    return rows + ["", f"{met} of {len(result['targets'])} met."]
+
+
+def _triggering(result: dict) -> list[str]:
+    rows = ["| database | concurrency | webhook runs/s | REST runs/s | ratio (median of rounds) | ratio per round "
+            "| webhook p50 / p99 | REST p50 / p99 | server CPU ms per run, webhook / REST | REST: drain after |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
+    for db, phase in result["phases"].items():
+        for row in phase.get("triggering", []):
+            w, r = row["webhook"], row["rest"]
+            rows.append(
+                f"| {db} ({phase['api_server_workers']} worker{'s' if phase['api_server_workers'] > 1 else ''}) "
+                f"| {row['concurrency']} | {w['per_s']} | {r['per_s']} | {_fmt(median_ratio(row['ratio_rounds']), '×')} "
+                f"| {row['ratio_rounds']} | {w['p50_ms']} / {w['p99_ms']} | {r['p50_ms']} / {r['p99_ms']} "
+                f"| {w['server_cpu_ms_per_request']} / {r['server_cpu_ms_per_request']} | {r['drain_s']} s |")
+    return rows
+
+
+def _no_write(result: dict) -> list[str]:
+    rows = ["| database | concurrency | 404 | 204 | empty (bridge) | empty (a2wsgi) | native FastAPI "
+            "| 404 / empty, per round | 204 / empty, per round | median 404, 204 | CPU ratio 404, 204 |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for db, phase in result["phases"].items():
+        for row in phase.get("no_write", []):
+            r404, r204 = row["ratio_404_vs_empty_bridge_rounds"], row["ratio_204_vs_empty_bridge_rounds"]
+            rows.append(
+                f"| {db} | {row['concurrency']} | {row['404']['per_s']} | {row['204']['per_s']} "
+                f"| {row['empty_bridge']['per_s']} | {row['empty_a2wsgi']['per_s']} | {row['native_asgi']['per_s']} "
+                f"| {r404} | {r204} | {median_ratio(r404)}, {median_ratio(r204)} "
+                f"| {row['cpu_ratio_404_vs_empty_bridge']}, {row['cpu_ratio_204_vs_empty_bridge']} |")
+    return rows
+
+
+def _scale(result: dict) -> list[str]:
+    out = []
+    for db, phase in result["phases"].items():
+        if not phase.get("scale"):
+            continue
+        out += [f"Scale ({db}, concurrency 1):", "",
+                "| DAGs declaring webhooks | reserialize (s) | RSS (MB) | 404 p50 / p99 (ms) | 204 p50 / p99 "
+                "| 200 p50 / p99 | new / changed declaration served after (s) |",
+                "|---|---|---|---|---|---|---|"]
+        for row in phase["scale"]:
+            p = row["paths"]
+            decl = row.get("declaration") or {}
+            served = f"{decl['new_s']} / {decl['changed_s']}" if decl else "—"
+            out.append(f"| {row['dags']:,} | {_fmt(row.get('reserialize_s'))} | {row['rss_mb']} "
+                       f"| {p['404']['p50_ms']} / {p['404']['p99_ms']} | {p['204']['p50_ms']} / {p['204']['p99_ms']} "
+                       f"| {p['200']['p50_ms']} / {p['200']['p99_ms']} | {served} |")
+    return out
+
+
+def _machine(result: dict) -> str:
+    m = result["machine"]
+    return (f"Run of {m['date']} ({result['mode']}): {m['cpu_count']} × {m['cpu_model']}, {m['memory_gb']} GB, "
+            f"Python {m['python']}, Airflow {m['airflow']}, {m.get('postgresql', '')}; load average "
+            f"{m['load_average_at_start'][0]} at start and {m.get('load_average_at_end', ['?'])[0]} at the end; "
+            f"settings {json.dumps(result['settings'])}.")
+
+
+def render(result: dict) -> str:
+    lines = [_machine(result), "", "### Targets", "", *_targets(result), "",
+             "### Triggering: runs/s and latency (ms)", "", *_triggering(result), "",
+             "### No-write paths: requests/s", "", *_no_write(result), "", "### Scale", "", *_scale(result)]
+    for db, phase in result["phases"].items():
+        share = phase.get("load_generator", {}).get("client_share_of_cpu_used")
+        if share is not None:
+            lines += ["", f"Load generator ({db}): wrk used {share:.1%} of all the CPU the phase used."]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    path = Path(argv[0]) if argv else Path("bench/results/benchmark.json")
+    print(render(json.loads(path.read_text())), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
