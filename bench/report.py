@@ -80,6 +80,16 @@ def _scale(result: dict) -> list[str]:
     return out
 
 
+def _profile(result: dict) -> list[str]:
+    out = []
+    for db, phase in result["phases"].items():
+        paths = (phase.get("profile") or {}).get("paths") or {}
+        for name, p in paths.items():
+            shares = ", ".join(f"{bucket} {share:.0%}" for bucket, share in p["share"].items() if share >= 0.015)
+            out.append(f"- **{name}** ({db}, concurrency {p['concurrency']}, {p['samples']} samples): {shares}")
+    return out
+
+
 def _machine(result: dict) -> str:
     m = result["machine"]
     return (f"Run of {m['date']} ({result['mode']}): {m['cpu_count']} × {m['cpu_model']}, {m['memory_gb']} GB, "
@@ -92,6 +102,8 @@ def render(result: dict) -> str:
     lines = [_machine(result), "", "### Targets", "", *_targets(result), "",
              "### Triggering: runs/s and latency (ms)", "", *_triggering(result), "",
              "### No-write paths: requests/s", "", *_no_write(result), "", "### Scale", "", *_scale(result)]
+    if _profile(result):
+        lines += ["", "### Where the api-server's samples went (py-spy --gil)", "", *_profile(result)]
     for db, phase in result["phases"].items():
         share = phase.get("load_generator", {}).get("client_share_of_cpu_used")
         if share is not None:
