@@ -1,6 +1,6 @@
 """Issue 6: every recipe of docs/recipes.md, driven the way its sender drives it.
 
-Each test sends the sender's documented payload shape (``airflow_webhook_trigger.samples``),
+Each test sends the sender's documented payload shape (``airflow_webhook_trigger.cli.samples``),
 signed with a real signature (``signatures.sign``, the scheme the sender uses), to the recipe's
 example DAG on the shared api-server, then checks the answer and the conf of the run it made.
 """
@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from airflow_webhook_trigger import samples
+from airflow_webhook_trigger.cli import samples
 from airflow_webhook_trigger.signatures import SignatureSpec, sign
 
 pytestmark = pytest.mark.integration

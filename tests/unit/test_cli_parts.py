@@ -7,10 +7,11 @@ import json
 
 import pytest
 
-from airflow_webhook_trigger import cli, samples
-from airflow_webhook_trigger.cli_support import CliError, parse_headers, parse_params, read_body
+from airflow_webhook_trigger.cli import commands as cli
+from airflow_webhook_trigger.cli import samples
+from airflow_webhook_trigger.cli.support import CliError, parse_headers, parse_params, read_body
 from airflow_webhook_trigger.declarations import parse_declaration
-from airflow_webhook_trigger.dry_run import dry_run
+from airflow_webhook_trigger.cli.dry_run import dry_run
 from airflow_webhook_trigger.request import WebhookRequest
 from airflow_webhook_trigger.signatures import SignatureSpec, sign, verify_signature
 
@@ -77,13 +78,13 @@ def test_every_subcommand_in_both_clis():
     with pytest.raises(SystemExit):
         parser.parse_args(["send", "d", "--preset", "nope"])
 
-    from airflow_webhook_trigger.airflow_cli import get_cli_commands, get_provider_info
+    from airflow_webhook_trigger.cli.airflow_group import get_cli_commands, get_provider_info
 
     (group,) = get_cli_commands()
     assert group.name == "webhooks" and [c.name for c in group.subcommands] == list(cli.COMMANDS)
     info = get_provider_info()
     assert info["package-name"] == "airflow-webhook-trigger" and info["cli"] == [
-        "airflow_webhook_trigger.airflow_cli.get_cli_commands"]
+        "airflow_webhook_trigger.cli.airflow_group.get_cli_commands"]
 
 
 @pytest.mark.parametrize("name", list(samples.SAMPLES))
@@ -103,7 +104,7 @@ def test_samples_are_fresh_deliveries():
 
 def test_dry_run_reports_a_refused_body_as_the_endpoint_answers_it():
     from airflow_webhook_trigger.declarations import parse_declaration
-    from airflow_webhook_trigger.dry_run import dry_run
+    from airflow_webhook_trigger.cli.dry_run import dry_run
     from airflow_webhook_trigger.request import WebhookRequest
 
     (trigger,) = parse_declaration({"key": "k"})

@@ -41,7 +41,7 @@ def signature_headers(trigger: WebhookTrigger, dag_id: str, namespace: str, body
     try:
         secret = render(trigger.signature.secret, flow_context(dag_id, namespace)).strip()
     except TemplateRenderError as exc:
-        from airflow_webhook_trigger.dry_run import how_to_fix
+        from airflow_webhook_trigger.cli.dry_run import how_to_fix
 
         raise SendError(f"the signature secret of trigger {trigger.id!r} does not render ({exc}): "
                         f"{how_to_fix(exc)}, or pass --no-sign") from None

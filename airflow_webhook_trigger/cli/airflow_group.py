@@ -23,13 +23,13 @@ def get_provider_info() -> dict:
         "description": "Kestra's Webhook trigger for Airflow: any service starts a DAG by calling its "
                        "webhook URL (the plugin of this package; this provider entry adds `airflow webhooks`).",
         "versions": [__version__],
-        "cli": ["airflow_webhook_trigger.airflow_cli.get_cli_commands"],
+        "cli": ["airflow_webhook_trigger.cli.airflow_group.get_cli_commands"],
     }
 
 
 def _runner(name: str):
     def command(args: argparse.Namespace) -> None:
-        from airflow_webhook_trigger.cli import COMMANDS, run
+        from airflow_webhook_trigger.cli.commands import COMMANDS, run
 
         code = run(COMMANDS[name][0], args)
         if code:
@@ -43,7 +43,7 @@ def get_cli_commands() -> list:
     """The ``webhooks`` command group, built from ``cli.COMMANDS`` (one table for both CLIs)."""
     from airflow.cli.cli_config import ActionCommand, Arg, GroupCommand
 
-    from airflow_webhook_trigger.cli import COMMANDS, _with_choices
+    from airflow_webhook_trigger.cli.commands import COMMANDS, _with_choices
 
     subcommands = [
         ActionCommand(name=name, help=help_text, func=_runner(name),

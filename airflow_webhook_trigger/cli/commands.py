@@ -2,7 +2,7 @@
 
 One function per subcommand (``cmd_<name>``), each declared once in ``COMMANDS`` with its
 arguments; ``build_parser`` turns that table into the argparse parser of the console script,
-and ``airflow_cli.get_cli_commands`` into Airflow's own ``airflow webhooks ...`` group. Both run
+and ``airflow_group.get_cli_commands`` into Airflow's own ``airflow webhooks ...`` group. Both run
 in an Airflow environment (same AIRFLOW_HOME and configuration as the api-server) and read the
 same index the api-server serves from. Progress goes to stderr, answers to stdout; an error
 says what to change and exits 2.
@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from airflow_webhook_trigger.cli_support import (
+from airflow_webhook_trigger.cli.support import (
     CliError, base_url, dag_triggers, guess_content_type, load_index, parse_headers, parse_params, read_body, say,
 )
 
@@ -31,7 +31,7 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """Every declared webhook (key masked), its problems, and every invalid declaration with its reason."""
-    from airflow_webhook_trigger.dry_run import trigger_problems
+    from airflow_webhook_trigger.cli.dry_run import trigger_problems
     from airflow_webhook_trigger.listing import list_webhooks
 
     index = load_index()
@@ -74,8 +74,8 @@ def _state(webhook: dict[str, Any]) -> str:
 
 def cmd_url(args: argparse.Namespace) -> int:
     """The full URL of a DAG's webhook, key included: for the person allowed to read the key."""
-    from airflow_webhook_trigger.dry_run import how_to_fix, render_key
-    from airflow_webhook_trigger.sending import webhook_url
+    from airflow_webhook_trigger.cli.dry_run import how_to_fix, render_key
+    from airflow_webhook_trigger.cli.sending import webhook_url
     from airflow_webhook_trigger.templating import TemplateRenderError
 
     pairs = dag_triggers(load_index(), args.dag_id, namespace=args.namespace, trigger_id=args.trigger)
@@ -107,7 +107,7 @@ def _request(args: argparse.Namespace, body: bytes, headers: list[tuple[str, str
 
 def cmd_test(args: argparse.Namespace) -> int:
     """Dry run: which trigger would answer, each condition and why, the run's conf. No run is created."""
-    from airflow_webhook_trigger.dry_run import dry_run
+    from airflow_webhook_trigger.cli.dry_run import dry_run
 
     index = load_index()
     pairs = dag_triggers(index, args.dag_id, namespace=args.namespace, trigger_id=args.trigger)
@@ -141,8 +141,8 @@ def _print_report(report) -> None:
 
 def cmd_send(args: argparse.Namespace) -> int:
     """Sign a delivery with the trigger's secret and send it to a running Airflow; print the answer."""
-    from airflow_webhook_trigger import samples, sending
-    from airflow_webhook_trigger.dry_run import how_to_fix, render_key
+    from airflow_webhook_trigger.cli import samples, sending
+    from airflow_webhook_trigger.cli.dry_run import how_to_fix, render_key
     from airflow_webhook_trigger.templating import TemplateRenderError
 
     pairs = dag_triggers(load_index(), args.dag_id, namespace=args.namespace, trigger_id=args.trigger)
@@ -214,7 +214,7 @@ COMMANDS: dict[str, tuple[Any, str, tuple]] = {
 
 def _with_choices(kwargs: dict) -> dict:
     if "choices" in kwargs and kwargs["choices"] is None:
-        from airflow_webhook_trigger.samples import SAMPLES
+        from airflow_webhook_trigger.cli.samples import SAMPLES
 
         return {**kwargs, "choices": list(SAMPLES)}
     return kwargs
@@ -233,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(func, args: argparse.Namespace) -> int:
     """Run a subcommand; a CliError is printed as one line saying what to change (exit 2)."""
-    from airflow_webhook_trigger.sending import SendError
+    from airflow_webhook_trigger.cli.sending import SendError
 
     try:
         return func(args) or 0
