@@ -323,7 +323,7 @@ def create_run(
     except Exception as exc:
         if not is_unique_violation(exc):
             raise
-        state = _run_state(dag_id, run_id)  # the winner has committed: its row is visible now
+        state = run_state(dag_id, run_id)  # the winner has committed: its row is visible now
         if state is None:  # not our run id: never answer 200 without a run behind it
             raise DatabaseConflict(f"creating the run failed on a constraint: {type(exc).__name__}") from exc
         return CreatedRun(run_id, state, created=False)
@@ -411,7 +411,7 @@ def _create_run_airflow2(dag_id: str, *, run_id: str, conf: dict, note: str | No
         except Exception as exc:
             if not is_unique_violation(exc) or attempt == 19:
                 raise
-            state = _run_state(dag_id, run_id)
+            state = run_state(dag_id, run_id)
             if state is not None:  # a concurrent delivery with the same run id won
                 return CreatedRun(run_id, state, created=False)
             execution_date += timedelta(microseconds=1)  # another run took this instant meanwhile
@@ -467,14 +467,10 @@ def _existing_run_state(session, dag_id: str, run_id: str) -> str | None:
     return None if state is None else str(state)
 
 
-def _run_state(dag_id: str, run_id: str) -> str | None:
-    with create_session() as session:
-        return _existing_run_state(session, dag_id, run_id)
-
-
 def run_state(dag_id: str, run_id: str) -> str | None:
     """The run's current state (``queued``, ``running``, ``success``, ``failed``...), or None."""
-    return _run_state(dag_id, run_id)
+    with create_session() as session:
+        return _existing_run_state(session, dag_id, run_id)
 
 
 def return_values(dag_id: str, run_id: str) -> dict[str, Any]:
@@ -660,12 +656,20 @@ def metrics_enabled() -> bool:
     Why ask: on the 204 and 404 paths, the four ``Stats`` calls of a delivery cost ~8 us even
     when they go to Airflow's ``NoStatsLogger``, a measurable share of what those paths may cost.
     """
-    try:
-        from airflow._shared.observability.metrics import stats as module
-        from airflow._shared.observability.metrics.base_stats_logger import NoStatsLogger
-    except ImportError:  # older releases: always call (their Stats facade decides)
+    no_op = _no_stats_logger()
+    if no_op is None:  # older releases: always call (their Stats facade decides)
         return True
-    return not isinstance(module._get_backend(), NoStatsLogger)
+    return not isinstance(stats()._get_backend(), no_op)
+
+
+@lru_cache(maxsize=1)
+def _no_stats_logger() -> type | None:
+    """The backend class of ``stats()`` when metrics are off (Airflow 3.2+), looked up once."""
+    try:
+        from airflow._shared.observability.metrics.base_stats_logger import NoStatsLogger
+    except ImportError:
+        return None
+    return NoStatsLogger
 
 
 _AUDIT_COLUMNS = ("dttm", "event", "dag_id", "run_id", "owner", "extra")

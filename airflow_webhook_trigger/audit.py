@@ -136,19 +136,19 @@ class AuditWriter:
         with batches of up to 1,000.
         """
         items = self._items
-        left = len(items) if count is None else count
-        while left > 0 and items:
+        left = count
+        while items and (left is None or left > 0):
+            size = self.batch_size if left is None else min(self.batch_size, left)
             batch = []
             try:
-                while len(batch) < min(self.batch_size, left):
+                while len(batch) < size:
                     batch.append(items.popleft())
             except IndexError:  # empty (another thread may drain at the same time, at exit)
                 pass
-            left -= len(batch)
+            if left is not None:
+                left -= len(batch)
             if batch:
                 self._write_batch(batch)
-            if count is None:
-                left = len(items)
 
     def _write_batch(self, batch: list[Entry]) -> None:
         write = self._write

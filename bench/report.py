@@ -23,42 +23,54 @@ def _fmt(value, suffix: str = "") -> str:
     return "—" if value is None else f"{value}{suffix}"
 
 
+def _line(cells) -> str:
+    return "|" + "|".join(f" {cell} " if str(cell) else " " for cell in cells) + "|"
+
+
+def _table(header: list[str], rows: list[list]) -> list[str]:
+    """A Markdown table: the header, its divider, one line per row of cells."""
+    return [_line(header), "|" + "---|" * len(header), *(_line(row) for row in rows)]
+
+
+def _rows(result: dict, phase_key: str):
+    """``(db, phase, row)`` for every row of one kind of measurement, database by database."""
+    for db, phase in result["phases"].items():
+        for row in phase.get(phase_key) or []:
+            yield db, phase, row
+
+
 def _targets(result: dict) -> list[str]:
-    rows = ["| target | measured | threshold | |", "|---|---|---|---|"]
-    for t in result["targets"]:
-        rows.append(f"| {t['target']} | {_fmt(t['measured'])} | {t['threshold']} | {'PASS' if t['pass'] else '**FAIL**'} |")
+    rows = [[t["target"], _fmt(t["measured"]), t["threshold"], "PASS" if t["pass"] else "**FAIL**"]
+            for t in result["targets"]]
     met = sum(t["pass"] for t in result["targets"])
-    return rows + ["", f"{met} of {len(result['targets'])} met."]
+    return _table(["target", "measured", "threshold", ""], rows) + ["", f"{met} of {len(result['targets'])} met."]
 
 
 def _triggering(result: dict) -> list[str]:
-    rows = ["| database | concurrency | webhook runs/s | REST runs/s | ratio (median of rounds) | ratio per round "
-            "| webhook p50 / p99 | REST p50 / p99 | server CPU ms per run, webhook / REST | REST: drain after |",
-            "|---|---|---|---|---|---|---|---|---|---|"]
-    for db, phase in result["phases"].items():
-        for row in phase.get("triggering", []):
-            w, r = row["webhook"], row["rest"]
-            rows.append(
-                f"| {db} ({phase['api_server_workers']} worker{'s' if phase['api_server_workers'] > 1 else ''}) "
-                f"| {row['concurrency']} | {w['per_s']} | {r['per_s']} | {_fmt(median_ratio(row['ratio_rounds']), '×')} "
-                f"| {row['ratio_rounds']} | {w['p50_ms']} / {w['p99_ms']} | {r['p50_ms']} / {r['p99_ms']} "
-                f"| {w['server_cpu_ms_per_request']} / {r['server_cpu_ms_per_request']} | {r['drain_s']} s |")
-    return rows
+    rows = []
+    for db, phase, row in _rows(result, "triggering"):
+        w, r, workers = row["webhook"], row["rest"], phase["api_server_workers"]
+        rows.append([f"{db} ({workers} worker{'s' if workers > 1 else ''})", row["concurrency"], w["per_s"], r["per_s"],
+                     _fmt(median_ratio(row["ratio_rounds"]), "×"), row["ratio_rounds"],
+                     f"{w['p50_ms']} / {w['p99_ms']}", f"{r['p50_ms']} / {r['p99_ms']}",
+                     f"{w['server_cpu_ms_per_request']} / {r['server_cpu_ms_per_request']}", f"{r['drain_s']} s"])
+    return _table(["database", "concurrency", "webhook runs/s", "REST runs/s", "ratio (median of rounds)",
+                   "ratio per round", "webhook p50 / p99", "REST p50 / p99", "server CPU ms per run, webhook / REST",
+                   "REST: drain after"], rows)
 
 
 def _no_write(result: dict) -> list[str]:
-    rows = ["| database | concurrency | 404 | 204 | empty (bridge) | empty (a2wsgi) | native FastAPI "
-            "| 404 / empty, per round | 204 / empty, per round | median 404, 204 | CPU ratio 404, 204 |",
-            "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for db, phase in result["phases"].items():
-        for row in phase.get("no_write", []):
-            r404, r204 = row["ratio_404_vs_empty_bridge_rounds"], row["ratio_204_vs_empty_bridge_rounds"]
-            rows.append(
-                f"| {db} | {row['concurrency']} | {row['404']['per_s']} | {row['204']['per_s']} "
-                f"| {row['empty_bridge']['per_s']} | {row['empty_a2wsgi']['per_s']} | {row['native_asgi']['per_s']} "
-                f"| {r404} | {r204} | {median_ratio(r404)}, {median_ratio(r204)} "
-                f"| {row['cpu_ratio_404_vs_empty_bridge']}, {row['cpu_ratio_204_vs_empty_bridge']} |")
-    return rows
+    rows = []
+    for db, _, row in _rows(result, "no_write"):
+        r404, r204 = row["ratio_404_vs_empty_bridge_rounds"], row["ratio_204_vs_empty_bridge_rounds"]
+        rows.append([db, row["concurrency"], *(row[path]["per_s"] for path in PATHS), r404, r204,
+                     f"{median_ratio(r404)}, {median_ratio(r204)}",
+                     f"{row['cpu_ratio_404_vs_empty_bridge']}, {row['cpu_ratio_204_vs_empty_bridge']}"])
+    return _table(["database", "concurrency", "404", "204", "empty (bridge)", "empty (a2wsgi)", "native FastAPI",
+                   "404 / empty, per round", "204 / empty, per round", "median 404, 204", "CPU ratio 404, 204"], rows)
+
+
+PATHS = ("404", "204", "empty_bridge", "empty_a2wsgi", "native_asgi")  # the no-write table's columns, in order
 
 
 def _scale(result: dict) -> list[str]:
@@ -66,17 +78,15 @@ def _scale(result: dict) -> list[str]:
     for db, phase in result["phases"].items():
         if not phase.get("scale"):
             continue
-        out += [f"Scale ({db}, concurrency 1):", "",
-                "| DAGs declaring webhooks | reserialize (s) | RSS (MB) | 404 p50 / p99 (ms) | 204 p50 / p99 "
-                "| 200 p50 / p99 | new / changed declaration served after (s) |",
-                "|---|---|---|---|---|---|---|"]
+        rows = []
         for row in phase["scale"]:
-            p = row["paths"]
-            decl = row.get("declaration") or {}
-            served = f"{decl['new_s']} / {decl['changed_s']}" if decl else "—"
-            out.append(f"| {row['dags']:,} | {_fmt(row.get('reserialize_s'))} | {row['rss_mb']} "
-                       f"| {p['404']['p50_ms']} / {p['404']['p99_ms']} | {p['204']['p50_ms']} / {p['204']['p99_ms']} "
-                       f"| {p['200']['p50_ms']} / {p['200']['p99_ms']} | {served} |")
+            p, decl = row["paths"], row.get("declaration") or {}
+            rows.append([f"{row['dags']:,}", _fmt(row.get("reserialize_s")), row["rss_mb"],
+                         *(f"{p[path]['p50_ms']} / {p[path]['p99_ms']}" for path in ("404", "204", "200")),
+                         f"{decl['new_s']} / {decl['changed_s']}" if decl else "—"])
+        out += [f"Scale ({db}, concurrency 1):", "",
+                *_table(["DAGs declaring webhooks", "reserialize (s)", "RSS (MB)", "404 p50 / p99 (ms)", "204 p50 / p99",
+                         "200 p50 / p99", "new / changed declaration served after (s)"], rows)]
     return out
 
 
