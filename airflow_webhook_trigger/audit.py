@@ -23,6 +23,8 @@ from collections import deque
 from datetime import datetime
 from typing import Any
 
+from airflow_webhook_trigger.airflow import audit_log, metrics
+
 __all__ = ["AuditWriter", "AUDIT", "EVENT", "BATCH_SIZE", "FLUSH_SECONDS", "QUEUE_SIZE"]
 
 log = logging.getLogger(__name__)
@@ -57,9 +59,7 @@ def to_row(entry: Entry) -> dict[str, Any]:
 
 def _count_dropped() -> None:
     try:
-        from airflow_webhook_trigger import _compat
-
-        _compat.stats().incr("webhook_trigger.audit_dropped")
+        metrics.stats().incr("webhook_trigger.audit_dropped")
     except Exception:  # noqa: BLE001 - metrics are best effort
         pass
 
@@ -73,7 +73,7 @@ class AuditWriter:
 
     def __init__(self, write=None, *, batch_size: int = BATCH_SIZE, flush_seconds: float = FLUSH_SECONDS,
                  queue_size: int = QUEUE_SIZE) -> None:
-        self._write = write  # None: _compat.write_audit_log (looked up late, for tests)
+        self._write = write  # None: audit_log.write_audit_log (looked up late, for tests)
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
         self.queue_size = queue_size
@@ -130,10 +130,8 @@ class AuditWriter:
         """Write ``count`` entries (None: until the buffer is empty), in batches of ``batch_size``.
 
         The thread writes only what was there when it woke: chasing entries that arrive while a
-        batch is being written would write them a few at a time, one transaction each. Measured
-        in the api-server on SQLite at ~1,200 requests/s (204s): the audit thread used 116-154
-        us of CPU per request when it chased, 28 us when it gathers (batches of up to 100), 12 us
-        with batches of up to 1,000.
+        batch is being written would write them a few at a time, one transaction each
+        (docs/performance.md, "Audit log").
         """
         items = self._items
         left = count
@@ -153,9 +151,7 @@ class AuditWriter:
     def _write_batch(self, batch: list[Entry]) -> None:
         write = self._write
         if write is None:
-            from airflow_webhook_trigger import _compat
-
-            write = _compat.write_audit_log
+            write = audit_log.write_audit_log
         with self._write_lock:
             try:
                 write([to_row(entry) for entry in batch])

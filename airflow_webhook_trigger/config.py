@@ -4,9 +4,8 @@ Every option can be set the usual Airflow ways: ``airflow.cfg`` or an environmen
 such as ``AIRFLOW__WEBHOOK_TRIGGER__DEFAULT_NAMESPACE``. Values are read when asked for (not
 cached at import) so tests and operators can change them without re-importing the plugin.
 
-Why a short cache: Airflow's ``conf.get`` costs ~30 µs (it walks environment, command, secret,
-file and defaults), and the 404 path is only a few times that; profiled, it was a tenth of our
-own cost per request (docs/performance.md). A value is reused for at most ``CACHE_SECONDS``, and
+Why a short cache: Airflow's ``conf.get`` walks environment, command, secret, file and defaults
+on every call, which costs a visible share of a 404 (docs/performance.md, "Configuration"). A value is reused for at most ``CACHE_SECONDS``, and
 re-read at once when its ``AIRFLOW__WEBHOOK_TRIGGER__*`` environment variable changes; after
 ``conf.set`` call ``clear_cache()``.
 """
@@ -53,7 +52,7 @@ def get(name: str) -> str:
     hit = _CACHE.get(name)
     if hit is not None and hit[0] == env and now - hit[1] < CACHE_SECONDS:
         return hit[2]
-    from airflow.configuration import conf
+    from airflow.configuration import conf  # on first use: importing this package must not set Airflow up
 
     value = conf.get(SECTION, name, fallback=_DEFAULTS[name])
     _CACHE[name] = (env, now, value)

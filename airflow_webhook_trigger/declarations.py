@@ -18,6 +18,9 @@ import yaml
 
 from airflow_webhook_trigger.conditions import Condition, parse_conditions
 from airflow_webhook_trigger.errors import WebhookDeclarationError
+from airflow_webhook_trigger.rate_limits import parse_rate_limit
+from airflow_webhook_trigger.respond_rules import parse_responses
+from airflow_webhook_trigger.signatures import SignatureError, parse_signature
 from airflow_webhook_trigger.templating import TemplateRenderError, check_syntax
 
 __all__ = ["WebhookTrigger", "parse_declaration", "webhook", "validate_declaration", "PARAM_NAME"]
@@ -139,8 +142,6 @@ def _content_type(value: Any, where: str) -> str | None:
 def _signature(value: Any, where: str) -> Any:
     if value is None:
         return None
-    from airflow_webhook_trigger.signatures import SignatureError, parse_signature
-
     try:
         return parse_signature(value)
     except SignatureError as exc:
@@ -150,8 +151,6 @@ def _signature(value: Any, where: str) -> Any:
 def _rate_limit(value: Any, where: str) -> Any:
     if value is None:
         return None
-    from airflow_webhook_trigger.rate_limits import parse_rate_limit
-
     try:
         return parse_rate_limit(value)
     except ValueError as exc:
@@ -159,8 +158,6 @@ def _rate_limit(value: Any, where: str) -> Any:
 
 
 def _respond(value: Any, where: str) -> tuple:
-    from airflow_webhook_trigger.responses import parse_responses
-
     return parse_responses(value, where)
 
 
@@ -215,7 +212,7 @@ def _check_combinations(trigger: WebhookTrigger, where: str) -> None:
     for name, value in (("responseCode", trigger.response_code), ("responseContentType", trigger.response_content_type)):
         if value is not None and not trigger.return_outputs:
             raise WebhookDeclarationError(f"{where}.{name}", "needs wait: true and returnOutputs: true")
-    for name in trigger.inputs:  # these conf keys carry the request itself (request.run_conf)
+    for name in trigger.inputs:  # these conf keys carry the request itself (run_conf.run_conf)
         if name in _RESERVED_CONF_KEYS:
             raise WebhookDeclarationError(f"{where}.inputs.{name}", f"is reserved for the request's own {name}")
 

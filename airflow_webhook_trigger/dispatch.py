@@ -1,4 +1,4 @@
-"""The decision: what a request to a webhook URL gets, and the run it creates.
+"""The decision: what a request to a webhook URL gets, and the only place statuses are chosen.
 
 A request goes through these steps in order; the first that answers ends it:
 
@@ -9,216 +9,284 @@ A request goes through these steps in order; the first that answers ends it:
 4. the trigger's rate limit: **429** with ``Retry-After``;
 5. the body read into ``trigger.*``: **413** for a multipart file over ``max_part_size``, **400**
    for a malformed multipart body; then a ``respond`` rule whose conditions hold answers at once
-   and creates no run (``responses.py``); then the conditions: **204** with no body when one is not met;
+   and creates no run (``respond_rules``); then the conditions: **204** with no body when one is
+   not met;
 6. the inputs rendered into the conf: **422** when one fails;
 7. the run is created (or found again for a redelivery): **200**; the DAG's params refusing
    the conf: **422**; the database busy or down: **503** with ``Retry-After``;
-8. with ``wait``, the answer waits for the run (``waiting.py``).
+8. with ``wait``, the answer waits for the run: **200**, **500** when it failed, **202** when
+   the wait ran out (``waiting``), or the declared ``responseCode``.
 
-Nothing here knows HTTP frameworks: ``handle`` takes a ``WebhookRequest`` and returns an
-``Outcome`` that the HTTP layer writes out.
+Modules below this one return reasons (exceptions such as ``DagPaused``, results such as
+``WaitResult``); this module alone turns them into statuses. ``decide`` runs steps 2-8 for one
+trigger with ``Effects`` saying what it may do: the endpoint does everything, the CLI's dry run
+(``airflow-webhooks test``) nothing but decide, and a ``Trace`` shows it every step.
 """
 
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from airflow_webhook_trigger import _compat, config
+from airflow_webhook_trigger import config, observe, waiting
+from airflow_webhook_trigger.airflow.dag_runs import ConfRefused, DagGone, DagPaused
+from airflow_webhook_trigger.airflow.database import is_database_unavailable
+from airflow_webhook_trigger.airflow.links import run_url_path, ui_base_url
 from airflow_webhook_trigger.conditions import evaluate
 from airflow_webhook_trigger.declarations import WEBHOOK_TYPES, WebhookTrigger
-from airflow_webhook_trigger.form_data import BodyRefused
+from airflow_webhook_trigger.form_data import BodyRefused, PayloadTooLarge
 from airflow_webhook_trigger.index import IndexedDag, WebhookIndex, get_index
-from airflow_webhook_trigger.request import WebhookRequest, run_conf, trigger_variables
-from airflow_webhook_trigger.runs import RunRequest, create_run, make_run_id
+from airflow_webhook_trigger.outcome import NOT_FOUND, Outcome, disabled_text, message, paused_text
+from airflow_webhook_trigger.rate_limits import hit
+from airflow_webhook_trigger.request import WebhookRequest, trigger_variables
+from airflow_webhook_trigger.respond_rules import render_body
+from airflow_webhook_trigger.run_conf import run_conf
+from airflow_webhook_trigger.runs import create_run, run_request
+from airflow_webhook_trigger.signatures import preset_delivery_id, verify_signature
 from airflow_webhook_trigger.templating import TemplateRenderError, flow_context, render, render_value
 
-__all__ = ["Outcome", "handle", "NOT_FOUND"]
+__all__ = ["DRY_RUN", "LIVE", "Effects", "Outcome", "NOT_FOUND", "Trace", "body_refused_status", "decide", "handle", "key_matches",
+           "unavailable", "wait_and_answer"]
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class Outcome:
-    """What to answer. ``body``: a dict or list is sent as JSON, a str as is, None as nothing."""
+class Effects:
+    """What deciding may do besides deciding."""
 
-    status: int
-    body: Any = None
-    content_type: str = "application/json"
-    headers: dict[str, str] = field(default_factory=dict)
-    reason: str = ""  # why, for logs, audit and metrics: never a key, secret or body
-    dag_id: str | None = None
-    trigger_id: str | None = None
+    verify_signature: bool = True
+    count_rate_limit: bool = True
+    create_run: bool = True  # False: stop at 200 "a run would be created", with its id and conf
+    wait: bool = True
+
+
+LIVE = Effects()
+DRY_RUN = Effects(verify_signature=False, count_rate_limit=False, create_run=False, wait=False)
+
+
+@dataclass
+class Trace:
+    """Every step's result, for a person debugging a webhook: filled in when passed to ``decide``
+    (conditions are then all evaluated, not only up to the first that fails)."""
+
+    stopped_at: str = ""  # the step that answered: disabled, paused, body, respond, conditions, inputs, run
+    detail: str = ""  # why it answered there (an error text)
+    respond: list[tuple[int, bool, str]] = field(default_factory=list)  # (rule index, matches, why)
+    rule: int | None = None  # the respond rule that answered
+    response: Any = None  # its rendered body
+    conditions: list[tuple[str, bool, str]] = field(default_factory=list)
+    inputs: dict[str, Any] = field(default_factory=dict)
+    conf: dict[str, Any] | None = None
     run_id: str | None = None
-    duplicate: bool = False
-    responded: bool = False  # answered by a ``respond`` rule: no run (responses.py)
-
-    @property
-    def outcome_name(self) -> str:
-        if self.responded:
-            return "responded"
-        return {200: "duplicate" if self.duplicate else "triggered"}.get(self.status, str(self.status))
-
-
-NOT_FOUND = Outcome(404, {"message": "Not Found: webhook not found"}, reason="webhook not found")
-
-
-def _message(status: int, text: str, **extra: Any) -> dict[str, Any]:
-    label = {400: "Bad Request", 401: "Unauthorized", 409: "Conflict", 413: "Payload Too Large", 422: "Unprocessable Entity",
-             429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}.get(status, "Error")
-    return {"message": f"{label}: {text}", **extra}
 
 
 def unavailable(reason: str = "the database is busy or unreachable") -> Outcome:
     retry = config.get("retry_after")
-    return Outcome(503, _message(503, f"{reason}; retry later"), headers={"Retry-After": retry}, reason=reason)
+    return Outcome(503, message(503, f"{reason}; retry later"), headers={"Retry-After": retry}, reason=reason)
+
+
+def body_refused_status(exc: BodyRefused) -> int:
+    """413 for a file over ``max_part_size``, 400 for a body that cannot be parsed."""
+    return 413 if isinstance(exc, PayloadTooLarge) else 400
+
+
+def key_matches(trigger: WebhookTrigger, key: str, context: dict[str, Any]) -> bool:
+    """Whether ``key`` is the trigger's rendered key, compared in constant time.
+
+    Raises ``TemplateRenderError`` when the key template does not render.
+    """
+    rendered = render(trigger.key, context).strip()
+    return bool(rendered) and hmac.compare_digest(rendered.encode("utf-8", "surrogateescape"),
+                                                  key.encode("utf-8", "surrogateescape"))
 
 
 def _find_trigger(entry: IndexedDag, key: str, context: dict[str, Any]) -> WebhookTrigger | None:
-    """The first trigger whose rendered key equals ``key`` exactly, compared in constant time."""
-    wanted = key.encode("utf-8", "surrogateescape")
+    """The first trigger whose key matches; every key is rendered and compared, so the time
+    taken does not say which trigger (if any) matched."""
     found = None
     for trigger in entry.triggers:
         try:
-            rendered = render(trigger.key, context).strip()
+            matches = key_matches(trigger, key, context)
         except TemplateRenderError as exc:
             log.warning("Webhook key of trigger %s of DAG %s failed to render: %s", trigger.id, entry.dag_id, exc)
             continue
-        if rendered and hmac.compare_digest(rendered.encode("utf-8", "surrogateescape"), wanted) and found is None:
+        if matches and found is None:
             found = trigger
     return found
 
 
-def handle(request: WebhookRequest, namespace: str, flow_id: str, key: str, *, index: WebhookIndex | None = None) -> Outcome:
-    """Answer one request to ``/api/v1/executions/webhook/{namespace}/{flow_id}/{key}``."""
+def handle(request: WebhookRequest, namespace: str, dag_id: str, key: str, *, index: WebhookIndex | None = None) -> Outcome:
+    """Answer one request to ``/api/v1/executions/webhook/{namespace}/{dag_id}/{key}``."""
     started = time.monotonic()
     try:
-        outcome = _handle(request, namespace, flow_id, key, index)
+        outcome = _handle(request, namespace, dag_id, key, index or get_index())
     except Exception as exc:
-        if not _compat.is_database_unavailable(exc):
+        if not is_database_unavailable(exc):
             raise
-        log.warning("Webhook for DAG %s answered 503, database unavailable: %s", flow_id, type(exc).__name__)
-        outcome = unavailable()
-        outcome = replace(outcome, dag_id=flow_id)
-    from airflow_webhook_trigger import observe
-
-    observe.delivery(request, namespace, flow_id, outcome, time.monotonic() - started)
+        log.warning("Webhook for DAG %s answered 503, database unavailable: %s", dag_id, type(exc).__name__)
+        outcome = replace(unavailable(), dag_id=dag_id)
+    observe.delivery(request, namespace, dag_id, outcome, time.monotonic() - started)
     return outcome
 
 
-def _handle(request: WebhookRequest, namespace: str, flow_id: str, key: str, index: WebhookIndex | None) -> Outcome:
-    index = index or get_index()
-    entry = index.lookup(namespace, flow_id)
+def _handle(request: WebhookRequest, namespace: str, dag_id: str, key: str, index: WebhookIndex) -> Outcome:
+    entry = index.lookup(namespace, dag_id)
     if entry is None:
         return NOT_FOUND
-    context = flow_context(flow_id, namespace)
-    trigger = _find_trigger(entry, key, context)
+    trigger = _find_trigger(entry, key, flow_context(dag_id, namespace))
     if trigger is None:
-        return replace(NOT_FOUND, reason="no trigger with this key", dag_id=flow_id)
-    known = {"dag_id": flow_id, "trigger_id": trigger.id}
+        return replace(NOT_FOUND, reason="no trigger with this key", dag_id=dag_id)
+    return decide(trigger, request, namespace, dag_id, paused=index.is_paused(dag_id))
 
+
+def decide(trigger: WebhookTrigger, request: WebhookRequest, namespace: str, dag_id: str, *, paused: bool,
+           effects: Effects = LIVE, trace: Trace | None = None) -> Outcome:
+    """Steps 2-8 for the trigger whose key matched."""
+    tracing = trace is not None
+    trace = trace if tracing else Trace()
+    known = {"dag_id": dag_id, "trigger_id": trigger.id}
     if trigger.disabled:
-        text = f"webhook trigger {trigger.id!r} of DAG {flow_id!r} is disabled"
-        return Outcome(409, _message(409, text), reason="trigger disabled", **known)
-    if index.is_paused(flow_id):
-        text = f"DAG {flow_id!r} is paused: unpause it to accept webhook runs"
-        return Outcome(409, _message(409, text), reason="DAG paused", **known)
+        trace.stopped_at = "disabled"
+        return Outcome(409, message(409, disabled_text(trigger.id, dag_id)), reason="trigger disabled", **known)
+    if paused:
+        trace.stopped_at = "paused"
+        return Outcome(409, message(409, paused_text(dag_id)), reason="DAG paused", **known)
 
-    refused = _check_sender(trigger, request, context, known)
+    context = flow_context(dag_id, namespace)
+    refused = _check_sender(trigger, request, context, known, effects)
     if refused is not None:
         return refused
 
     try:
         variables = trigger_variables(request)
     except BodyRefused as exc:
-        return Outcome(exc.status, _message(exc.status, str(exc)), reason=f"body refused ({exc.status})", **known)
+        status = body_refused_status(exc)
+        trace.stopped_at, trace.detail = "body", str(exc)
+        return Outcome(status, message(status, str(exc)), reason=f"body refused ({status})", **known)
     context["trigger"] = variables
-    if trigger.respond:  # a handshake answered at once, without a run (responses.py)
-        from airflow_webhook_trigger.responses import immediate_outcome
-
-        answered = immediate_outcome(trigger.respond, context, known)
-        if answered is not None:
-            return answered
-    result = evaluate(trigger.conditions, context)
+    answered = _respond(trigger, context, known, trace, tracing)
+    if answered is not None:
+        return answered
+    result = evaluate(trigger.conditions, context, stop_early=not tracing)
+    trace.conditions = list(result.results)
     if not result.met:
+        trace.stopped_at = "conditions"
         return Outcome(204, None, reason=f"conditions not met: {result.reason}", **known)
 
     conf = run_conf(variables)
     for name, template in trigger.inputs.items():
         try:
-            conf[name] = render_value(template, context)
+            conf[name] = trace.inputs[name] = render_value(template, context)
         except TemplateRenderError as exc:
+            trace.stopped_at, trace.detail = "inputs", f"input {name!r} failed to render: {exc}"
             text = f"input {name!r} of webhook trigger {trigger.id!r} failed to render: {exc}"
-            return Outcome(422, _message(422, text, param=name), reason=f"input {name} failed", **known)
+            return Outcome(422, message(422, text, param=name), reason=f"input {name} failed", **known)
+    trace.conf = conf
 
-    delivery_id = _delivery_id(trigger, request, variables, context)
-    run_request = RunRequest(
-        dag_id=flow_id,
-        namespace=namespace,
-        trigger_id=trigger.id,
-        run_id=make_run_id(trigger.id, request.received_at, delivery_id),
-        conf=conf,
-        received_at=request.received_at,
-        deduplicated=bool(delivery_id),  # as make_run_id decides
-    )
+    run = run_request(dag_id, namespace, trigger.id, conf, request.received_at,
+                      _delivery_id(trigger, request, variables, context))
+    trace.run_id, trace.stopped_at = run.run_id, "run"
+    if not effects.create_run:
+        return Outcome(200, None, reason="a run would be created", run_id=run.run_id, **known)
     try:
-        run = create_run(run_request)
-    except _compat.DagNotServed as exc:
-        if exc.status == 404:
-            return replace(NOT_FOUND, reason="DAG gone", **known)
-        return Outcome(exc.status, _message(exc.status, exc.reason), reason=exc.reason, **known)
-    except _compat.ConfRefused as exc:
+        created = create_run(run)
+    except DagGone:
+        return replace(NOT_FOUND, reason="DAG gone", **known)
+    except DagPaused:
+        return Outcome(409, message(409, paused_text(dag_id)), reason="DAG paused", **known)
+    except ConfRefused as exc:
         text = f"the DAG's params refused the conf: {exc}"
-        return Outcome(422, _message(422, text), reason="params refused the conf", **known)
+        return Outcome(422, message(422, text), reason="params refused the conf", **known)
 
     answer = {
-        "id": run.run_id,
+        "id": created.run_id,
         "namespace": namespace,
-        "flowId": flow_id,
-        "dag_id": flow_id,
-        "dag_run_id": run.run_id,
-        "state": {"current": run.state.upper()},
+        "flowId": dag_id,
+        "dag_id": dag_id,
+        "dag_run_id": created.run_id,
+        "state": {"current": created.state.upper()},
         "trigger": {"id": trigger.id, "type": WEBHOOK_TYPES[0]},
-        "url": _run_url(request, flow_id, run.run_id),
-        "duplicate": not run.created,
+        "url": _run_url(request, dag_id, created.run_id),
+        "duplicate": not created.created,
     }
-    outcome = Outcome(200, answer, reason="duplicate delivery" if not run.created else "run created",
-                      run_id=run.run_id, duplicate=not run.created, **known)
-    if trigger.wait:
-        from airflow_webhook_trigger.waiting import wait_and_answer
-
+    outcome = Outcome(200, answer, reason="duplicate delivery" if not created.created else "run created",
+                      run_id=created.run_id, duplicate=not created.created, **known)
+    if trigger.wait and effects.wait:
         return wait_and_answer(trigger, outcome, context)
     return outcome
 
 
-def _check_sender(trigger: WebhookTrigger, request: WebhookRequest, context: dict[str, Any], known: dict) -> Outcome | None:
+def _check_sender(trigger: WebhookTrigger, request: WebhookRequest, context: dict[str, Any], known: dict,
+                  effects: Effects) -> Outcome | None:
     """Signature (401) then rate limit (429): both before the body is read or anything written."""
-    if trigger.signature is not None:
-        from airflow_webhook_trigger.signatures import verify_signature
-        from airflow_webhook_trigger.request import Headers
-
+    if trigger.signature is not None and effects.verify_signature:
         try:
             secret = render(trigger.signature.secret, context).strip()
         except TemplateRenderError as exc:
             log.warning("Signature secret of webhook trigger %s of DAG %s failed to render: %s",
                         trigger.id, known["dag_id"], exc)
             secret = ""
-        headers = Headers(request.headers)
-        if not secret or not verify_signature(trigger.signature, secret, request.body, headers):
+        if not secret or not verify_signature(trigger.signature, secret, request.body, request.header_map):
             text = "the request's signature is missing, invalid or too old"
-            return Outcome(401, _message(401, text), reason="signature check failed", **known)
-    if trigger.rate_limit is not None:
-        from airflow_webhook_trigger.rate_limits import hit
-
+            return Outcome(401, message(401, text), reason="signature check failed", **known)
+    if trigger.rate_limit is not None and effects.count_rate_limit:
         retry_after = hit(trigger.rate_limit, (known["dag_id"], trigger.id))
         if retry_after is not None:
             text = f"webhook trigger {trigger.id!r} accepts at most {trigger.rate_limit}; retry later"
-            return Outcome(429, _message(429, text), headers={"Retry-After": str(retry_after)},
+            return Outcome(429, message(429, text), headers={"Retry-After": str(retry_after)},
                            reason="rate limited", **known)
     return None
+
+
+def _respond(trigger: WebhookTrigger, context: dict[str, Any], known: dict, trace: Trace,
+             tracing: bool) -> Outcome | None:
+    """The first ``respond`` rule whose conditions all hold answers at once, with no run."""
+    for i, rule in enumerate(trigger.respond):
+        result = evaluate(rule.conditions, context, stop_early=not tracing)
+        trace.respond.append((i, result.met, result.reason))
+        if not result.met:
+            continue
+        trace.stopped_at, trace.rule = "respond", i
+        try:
+            body = trace.response = render_body(rule, context)
+        except TemplateRenderError as exc:
+            trace.detail = f"respond[{i}].body failed to render: {exc}"
+            text = f"respond[{i}].body of webhook trigger {known.get('trigger_id')!r} failed to render: {exc}"
+            return Outcome(422, message(422, text), reason=f"respond[{i}] body failed", **known)
+        content_type = "text/plain; charset=utf-8" if rule.content_type == "text/plain" else "application/json"
+        if body is None:
+            body = "" if rule.content_type == "text/plain" else None
+        return Outcome(rule.code, body, content_type=content_type, reason=f"answered by respond[{i}], no run",
+                       responded=True, **known)
+    return None
+
+
+def wait_and_answer(trigger: WebhookTrigger, created: Outcome, context: dict[str, Any]) -> Outcome:
+    """Wait for the run behind the 200 ``created`` and answer as the trigger asks."""
+    result = waiting.wait(trigger, created.dag_id, created.run_id, context)
+    state = result.state
+    body = dict(created.body)
+    body["state"] = {"current": (state or "unknown").upper()}
+    if not result.finished:
+        body["message"] = f"Accepted: the run is still {state} after {result.timeout:g} s and goes on; poll its url"
+        return replace(created, status=202, body=body, reason=f"wait timed out ({state})")
+    status = 500 if state == "failed" else 200
+    if not trigger.return_outputs:
+        return replace(created, status=status, body=body, reason=f"run {state}")
+    if result.outputs_error is not None:
+        body["message"] = f"outputs failed to render: {result.outputs_error}"
+        return replace(created, status=status, body=body, reason="outputs failed to render")
+    status = result.response_code or status
+    if result.text_plain:
+        outputs = result.outputs
+        text = outputs if isinstance(outputs, str) else json.dumps(outputs, default=str)
+        return replace(created, status=status, body=text, content_type="text/plain; charset=utf-8", reason=f"run {state}")
+    return replace(created, status=status, body=result.outputs, reason=f"run {state}")
 
 
 def _delivery_id(trigger: WebhookTrigger, request: WebhookRequest, variables: dict, context: dict) -> str | None:
@@ -232,8 +300,6 @@ def _delivery_id(trigger: WebhookTrigger, request: WebhookRequest, variables: di
         return value or None
     headers = variables["headers"]
     if trigger.signature is not None:
-        from airflow_webhook_trigger.signatures import preset_delivery_id
-
         value = preset_delivery_id(trigger.signature.type, headers, variables["body"])
         if value:
             return value
@@ -241,5 +307,5 @@ def _delivery_id(trigger: WebhookTrigger, request: WebhookRequest, variables: di
 
 
 def _run_url(request: WebhookRequest, dag_id: str, run_id: str) -> str:
-    base = _compat.ui_base_url() or request.host_url.rstrip("/")
-    return f"{base}{_compat.run_url_path(dag_id, run_id)}"
+    base = ui_base_url() or request.host_url.rstrip("/")
+    return f"{base}{run_url_path(dag_id, run_id)}"

@@ -14,21 +14,22 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from python_multipart.exceptions import FormParserError, MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
+
 __all__ = ["BodyRefused", "PayloadTooLarge", "MalformedBody", "parse_multipart"]
 
 
 class BodyRefused(ValueError):
-    """The body cannot be given to a run; ``status`` is the HTTP answer, the message says why."""
-
-    status = 400
+    """The body cannot be given to a run; the message says why (``dispatch`` picks the status)."""
 
 
 class PayloadTooLarge(BodyRefused):
-    status = 413
+    """A file is larger than ``max_part_size``."""
 
 
 class MalformedBody(BodyRefused):
-    status = 400
+    """The multipart body cannot be parsed."""
 
 
 def _text(raw: bytes) -> str:
@@ -74,8 +75,6 @@ class _Collector:
         self._value.clear()
 
     def headers_finished(self) -> None:
-        from python_multipart.multipart import parse_options_header
-
         disposition, options = parse_options_header(self._headers.get("content-disposition", ""))
         if disposition != b"form-data" or b"name" not in options:
             raise MalformedBody("a multipart part has no Content-Disposition: form-data; name=\"...\" header")
@@ -116,9 +115,6 @@ def parse_multipart(body: bytes, content_type: str, max_part_size: int) -> tuple
 
     ``content_type`` is the whole header, with its ``boundary`` parameter.
     """
-    from python_multipart.exceptions import FormParserError, MultipartParseError
-    from python_multipart.multipart import MultipartParser, parse_options_header
-
     _, options = parse_options_header(content_type)
     boundary = options.get(b"boundary")
     if not boundary:

@@ -17,7 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_webhook_trigger import _compat, config
+from airflow_webhook_trigger import config
+from airflow_webhook_trigger.airflow import serialized_dags
+from airflow_webhook_trigger.airflow.database import create_session
 from airflow_webhook_trigger.declarations import PARAM_NAME, WebhookTrigger, parse_declaration
 from airflow_webhook_trigger.errors import WebhookDeclarationError
 
@@ -56,7 +58,7 @@ class _Parsed:
 def read_declaration(data: Mapping[str, Any]) -> tuple[tuple[WebhookTrigger, ...], str | None]:
     """The triggers a serialized DAG declares, and the error text if its declaration is invalid."""
     dag = data.get("dag", {}) if isinstance(data, Mapping) else {}
-    found, value = _compat.decode_param_default(dag.get("params") or (), PARAM_NAME)
+    found, value = serialized_dags.decode_param_default(dag.get("params") or (), PARAM_NAME)
     if not found or value is None:
         return (), None
     try:
@@ -123,16 +125,16 @@ class WebhookIndex:
 
     def refresh(self) -> bool:
         """Bring the index up to date; return whether the declarations changed."""
-        with self._refresh_lock, _compat.create_session() as session:
-            fingerprint = _compat.serialized_fingerprint(session)
-            paused, inactive = _compat.dag_flags(session)
+        with self._refresh_lock, create_session() as session:
+            fingerprint = serialized_dags.serialized_fingerprint(session)
+            paused, inactive = serialized_dags.dag_flags(session)
             changed = fingerprint != self._fingerprint
             if changed:
                 self._reload(session)
                 self._fingerprint = fingerprint
         active = frozenset(self._parsed).difference(inactive)
         self._paused = paused
-        # Rebuilding the routes costs ~40 ms at 5,000 DAGs: only when what they are made of changed.
+        # Rebuilding the routes is the refresh's costly part: only when what they are made of changed.
         built_from = (self._fingerprint, active, config.get("default_namespace"))
         if built_from != self._built_from:
             self._rebuild(active)
@@ -142,7 +144,7 @@ class WebhookIndex:
         return changed
 
     def _reload(self, session) -> None:
-        heads = _compat.serialized_heads(session)
+        heads = serialized_dags.serialized_heads(session)
         stale = [h for h in heads.values() if (p := self._parsed.get(h.dag_id)) is None or p.dag_hash != h.dag_hash]
         parsed = {dag_id: p for dag_id, p in self._parsed.items() if dag_id in heads}
         for head, serialized in self._serialized(session, stale):
@@ -156,11 +158,11 @@ class WebhookIndex:
     @staticmethod
     def _serialized(session, heads: list, batch: int = 100):
         """(head, serialized DAG) pairs, read ``batch`` at a time so that only that many whole
-        serialized DAGs are in memory at once: the first load of 5,000 DAGs used to hold all of
-        them, and the api-server kept that peak as resident memory (docs/performance.md)."""
+        serialized DAGs are in memory at once: the api-server keeps its peak as resident memory
+        (docs/performance.md, "Memory")."""
         for start in range(0, len(heads), batch):
             chunk = heads[start : start + batch]
-            data = _compat.serialized_data(session, chunk)
+            data = serialized_dags.serialized_data(session, chunk)
             for head in chunk:
                 yield head, data.get(head.row_id, {})
 

@@ -9,25 +9,12 @@ it shows up, with its reason. It never shows a key (a key may be a literal secre
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
+from airflow_webhook_trigger.airflow.links import ui_base_url
 from airflow_webhook_trigger.index import WebhookIndex
+from airflow_webhook_trigger.urls import masked_url
 
-__all__ = ["list_webhooks", "masked_url", "KEY_MASK"]
-
-KEY_MASK = "***"
-
-
-def masked_url(namespace: str, dag_id: str, base_url: str | None = None) -> str:
-    """The webhook's URL with ``***`` for the key; absolute when a base URL is configured."""
-    from airflow_webhook_trigger.http.blueprint import URL_PREFIX
-
-    if base_url is None:
-        from airflow_webhook_trigger import _compat
-
-        base_url = _compat.ui_base_url()
-    path = f"{URL_PREFIX}/{quote(namespace, safe='')}/{quote(dag_id, safe='')}/{KEY_MASK}"
-    return f"{base_url.rstrip('/')}{path}"
+__all__ = ["list_webhooks"]
 
 
 def list_webhooks(index: WebhookIndex | None = None, *, base_url: str | None = None) -> dict[str, Any]:
@@ -39,6 +26,8 @@ def list_webhooks(index: WebhookIndex | None = None, *, base_url: str | None = N
     if index is None:
         index = WebhookIndex()
         index.refresh()
+    if base_url is None:
+        base_url = ui_base_url()
     webhooks = []
     for entry in index.entries():
         for trigger in entry.triggers:
@@ -47,7 +36,7 @@ def list_webhooks(index: WebhookIndex | None = None, *, base_url: str | None = N
                     "namespace": entry.namespace,
                     "dag_id": entry.dag_id,
                     "trigger_id": trigger.id,
-                    "url": masked_url(entry.namespace, entry.dag_id, base_url),
+                    "url": masked_url(base_url, entry.namespace, entry.dag_id),
                     "conditions": [condition.describe() for condition in trigger.conditions],
                     "disabled": trigger.disabled,
                     "paused": index.is_paused(entry.dag_id),

@@ -26,11 +26,11 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from airflow_webhook_trigger import _compat
+from airflow_webhook_trigger.airflow import metrics
 from airflow_webhook_trigger.audit import AUDIT
+from airflow_webhook_trigger.outcome import Outcome
 
 if TYPE_CHECKING:
-    from airflow_webhook_trigger.dispatch import Outcome
     from airflow_webhook_trigger.request import WebhookRequest
 
 __all__ = ["delivery", "METRIC_PREFIX"]
@@ -43,10 +43,9 @@ UNKNOWN_DAG = "unknown"
 
 def delivery(request: WebhookRequest, namespace: str, dag_id: str, outcome: Outcome, seconds: float) -> None:
     """Record one answered request. Never raises: recording must not change the answer."""
-    # 204 and 404 are the paths that must cost no more than an empty handler, and a log line
-    # through Airflow's logging costs more than the rest of such a request (measured: 0.2-0.5 ms
-    # against ~0.06 ms). They are in the api-server's access log and, for known DAGs, in the
-    # audit log; here they are DEBUG. Every other outcome is worth a line of its own.
+    # 204 and 404 must cost no more than an empty handler, and a log line through Airflow's
+    # logging costs more than the rest of such a request (docs/performance.md). They are in the
+    # access log and, for known DAGs, the audit log; here they are DEBUG.
     level = logging.DEBUG if outcome.status in (204, 404) else logging.INFO
     if log.isEnabledFor(level):
         log.log(
@@ -56,7 +55,7 @@ def delivery(request: WebhookRequest, namespace: str, dag_id: str, outcome: Outc
         )
     name = outcome.outcome_name
     try:
-        if _compat.metrics_enabled():
+        if metrics.metrics_enabled():
             _metrics(outcome, name, seconds)
     except Exception as exc:  # noqa: BLE001 - a broken metrics backend must not fail webhooks
         log.debug("webhook metrics not sent: %s", exc)
@@ -66,7 +65,7 @@ def delivery(request: WebhookRequest, namespace: str, dag_id: str, outcome: Outc
 
 
 def _metrics(outcome: Outcome, name: str, seconds: float) -> None:
-    stats = _compat.stats()
+    stats = metrics.stats()
     dag_tag = {"dag_id": outcome.dag_id or UNKNOWN_DAG}
     stats.incr(f"{METRIC_PREFIX}.deliveries", tags={"outcome": name, **dag_tag})
     stats.incr(f"{METRIC_PREFIX}.deliveries.{name}", tags=dag_tag)

@@ -13,10 +13,12 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cached_property
 from typing import Any
 from urllib.parse import parse_qsl
 
-from airflow_webhook_trigger import storable
+from airflow_webhook_trigger import config, storable
+from airflow_webhook_trigger.form_data import parse_multipart
 
 __all__ = ["Headers", "WebhookRequest", "trigger_variables", "parse_body", "multi_dict"]
 
@@ -72,10 +74,15 @@ class WebhookRequest:
     received_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     host_url: str = ""  # scheme://host[:port]/ the request came to, for links in answers
 
+    @cached_property
+    def header_map(self) -> Headers:
+        """The headers parsed once per request, for everything that reads them."""
+        return Headers(self.headers)
+
     @property
     def content_type(self) -> str:
         """The media type, lower-cased, without parameters (``""`` when absent)."""
-        return media_type(Headers(self.headers))
+        return media_type(self.header_map)
 
     @classmethod
     def from_query_string(cls, method: str, query_string: str, **kwargs: Any) -> WebhookRequest:
@@ -133,7 +140,7 @@ def trigger_variables(request: WebhookRequest) -> dict[str, Any]:
 
     Raises ``form_data.BodyRefused`` (413 or 400) for a multipart body it cannot pass on.
     """
-    headers = Headers(request.headers)
+    headers = request.header_map
     content_type = media_type(headers)
     variables: dict[str, Any] = {
         "body": parse_body(request.body, content_type),
@@ -147,29 +154,7 @@ def trigger_variables(request: WebhookRequest) -> dict[str, Any]:
         variables["formFields"] = multi_dict(parse_qsl(text, keep_blank_values=True))
     elif content_type == "multipart/form-data":
         # fields and files are given parsed; the raw body (files included) is not repeated
-        from airflow_webhook_trigger import config
-        from airflow_webhook_trigger.form_data import parse_multipart
-
         header = headers.first("content-type") or ""
         fields, parts = parse_multipart(request.body, header, config.get_int("max_part_size"))
         variables.update(body=None, formFields=fields, parts=parts)
     return variables
-
-
-# Credentials a sender (or a proxy, or Airflow's own all-admins dev mode) puts in headers. Conditions
-# still see them; the run's conf, which anyone who can read the DAG's runs sees, gets "***".
-SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-gitlab-token", "x-api-key"})
-
-
-def run_conf(variables: Mapping[str, Any]) -> dict[str, Any]:
-    """The run's conf: body, lower-cased headers and parameters, plus form data when present."""
-    headers = {name: ["***"] if name in SENSITIVE_HEADERS else values for name, values in variables["headers"].items()}
-    conf = {
-        "body": variables["body"],
-        "headers": headers,
-        "parameters": variables["parameters"],
-    }
-    for optional in ("formFields", "parts"):
-        if optional in variables:
-            conf[optional] = variables[optional]
-    return conf

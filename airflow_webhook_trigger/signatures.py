@@ -18,6 +18,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from jinja2 import Environment, TemplateSyntaxError, meta
+
 PRESETS: tuple[str, ...] = ("github", "gitlab", "stripe", "slack", "standard", "shopify")
 _TYPES = PRESETS + ("hmac",)
 _TIMED_PRESETS = frozenset({"stripe", "slack", "standard"})
@@ -96,8 +98,6 @@ def _reads_a_secret(template: str) -> bool:
     start = template.find("{{")
     if start < 0 or template.find("}}", start + 2) < 0:
         return False
-    from jinja2 import Environment, TemplateSyntaxError, meta
-
     try:
         names = meta.find_undeclared_variables(Environment().parse(template))
     except TemplateSyntaxError:

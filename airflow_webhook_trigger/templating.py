@@ -11,7 +11,9 @@ Compiled templates are cached by their source text, so a request renders, never 
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
@@ -19,6 +21,10 @@ from typing import Any
 import jinja2
 from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment
+
+from airflow_webhook_trigger import config
+from airflow_webhook_trigger.airflow import variables
+from airflow_webhook_trigger.airflow.database import is_database_unavailable
 
 __all__ = ["TemplateRenderError", "render", "render_value", "is_true", "check_syntax"]
 
@@ -49,10 +55,9 @@ _SINGLE_EXPRESSION = re.compile(r"^\s*\{\{-?(?P<expr>.*?)-?\}\}\s*$", re.DOTALL)
 @lru_cache(maxsize=8192)
 def _compiled(source: str) -> jinja2.Template:
     template = _ENV.from_string(source)
-    # Jinja keeps a template's globals as a ChainMap over the environment's, and copies it into a
-    # dict on every render through ChainMap's Python-level iteration (~2-3 us, a tenth of the 204
-    # path's own cost). The environment's globals never change after start-up: a plain dict of
-    # the same names renders the same and is copied in C.
+    # Jinja copies a template's globals (a ChainMap) into a dict on every render, in Python; the
+    # environment's globals never change after start-up, so a plain dict renders the same and is
+    # copied in C (docs/performance.md, "Templates").
     template.globals = dict(template.globals)
     return template
 
@@ -75,7 +80,7 @@ def check_syntax(source: str) -> None:
     """Raise ``TemplateRenderError`` if ``source`` is not a valid template (at declaration time).
 
     Text without ``{`` cannot hold Jinja syntax: it is not compiled, so an index of thousands of
-    literal keys does not keep thousands of compiled templates (measured: ~2.4 KB each).
+    literal keys does not keep thousands of compiled templates.
     """
     if "{" not in source:
         return
@@ -101,8 +106,8 @@ def render(source: str, context: Mapping[str, Any]) -> str:
     """Render ``source`` to text. Any failure becomes ``TemplateRenderError``.
 
     Text without ``{`` (nor a carriage return, which Jinja would normalise) is itself: answered
-    without Jinja, as it is on every request to a webhook with a literal key (profiled: Jinja's
-    context setup alone is ~15 µs, a measurable share of the 404 path; docs/performance.md).
+    without Jinja, as it is on every request to a webhook with a literal key: Jinja's context
+    setup alone is a visible share of the 404 path (docs/performance.md, "Templates").
     """
     if "{" not in source and "\r" not in source:
         return source
@@ -116,9 +121,7 @@ def render(source: str, context: Mapping[str, Any]) -> str:
 def _reraise_if_database_unavailable(exc: Exception) -> None:
     """A ``secret()``/``var``/``conn`` read that failed because the database is down is not the
     template's fault: let it reach ``dispatch.handle``, which answers 503 so the sender retries."""
-    from airflow_webhook_trigger import _compat
-
-    if _compat.is_database_unavailable(exc):
+    if is_database_unavailable(exc):
         raise exc
 
 
@@ -164,10 +167,6 @@ class _TTLCache:
         self._values: dict[tuple[str, str], tuple[float, Any]] = {}
 
     def get(self, kind: str, name: str, load: Callable[[str], Any]) -> Any:
-        import time
-
-        from airflow_webhook_trigger import config
-
         now = time.monotonic()
         hit = self._values.get((kind, name))
         if hit is not None and now - hit[0] < config.get_float("key_cache_seconds"):
@@ -185,9 +184,7 @@ SECRETS_CACHE = _TTLCache()
 
 def secret(name: str) -> str:
     """``secret('NAME')``: the Airflow Variable NAME, through whatever secrets backend is set."""
-    from airflow_webhook_trigger import _compat
-
-    value = SECRETS_CACHE.get("var", str(name), _compat.get_variable)
+    value = SECRETS_CACHE.get("var", str(name), variables.get_variable)
     if value is None:
         raise TemplateRenderError(f"secret {name!r} is not set (no Airflow Variable or secret of that name)")
     return value
@@ -203,8 +200,6 @@ class _VariableAccessor:
         return self.get(name)
 
     def get(self, name: str, default: Any = None) -> Any:
-        import json
-
         value = secret(name) if default is None else (_safe_secret(name) or default)
         return json.loads(value) if self._json and isinstance(value, str) else value
 
@@ -228,9 +223,7 @@ class _Connections:
         return self.get(conn_id)
 
     def get(self, conn_id: str) -> Any:
-        from airflow_webhook_trigger import _compat
-
-        return SECRETS_CACHE.get("conn", conn_id, _compat.get_connection)
+        return SECRETS_CACHE.get("conn", conn_id, variables.get_connection)
 
 
 _VARS = _Vars()

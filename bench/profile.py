@@ -28,7 +28,7 @@ BUCKETS: tuple[tuple[str, str], ...] = (
     ("plugin: audit log writes (background)", r"airflow_webhook_trigger/audit\.py|write_audit_log"),
     ("Airflow: create_dagrun", r"create_dagrun|airflow/models/dagrun\.py|serialization/definitions/"),
     ("database: commit (flushes the run's rows)", r"Session\.commit|airflow/utils/session\.py"),
-    ("plugin: run creation queries", r"airflow_webhook_trigger/(_compat|runs)\.py"),
+    ("plugin: run creation queries", r"airflow_webhook_trigger/(airflow/dag_runs/.*|runs)\.py"),
     ("plugin: conditions and templates", r"airflow_webhook_trigger/(conditions/|templating)|jinja2"),
     ("Flask and the WSGI bridge", r"flask/|werkzeug/|a2wsgi|airflow_webhook_trigger/http/bridge\.py"),
     ("plugin: request, dispatch, answer", r"airflow_webhook_trigger/"),

@@ -69,10 +69,10 @@ def make_deliveries(count: int, *, namespace: str, idem_key: str, github_key: st
         delivery_id = f"{nonce}-{i:05d}"
         body = json.dumps({"action": "opened", "number": i, "repository": {"full_name": "t4pg/load"}}).encode()
         if i % 2 == 0:
-            path = f"{WEBHOOK_PREFIX}/{namespace}/t4pg_load/{idem_key}"
+            path = f"{WEBHOOK_PREFIX}/{namespace}/postgres_load/{idem_key}"
             headers = {"Content-Type": "application/json", "Idempotency-Key": delivery_id}
         else:
-            path = f"{WEBHOOK_PREFIX}/{namespace}/t4pg_load/{github_key}"
+            path = f"{WEBHOOK_PREFIX}/{namespace}/postgres_load/{github_key}"
             signature = hmac.new(github_secret.encode(), body, hashlib.sha256).hexdigest()
             headers = {"Content-Type": "application/json", "X-GitHub-Event": "pull_request",
                        "X-GitHub-Delivery": delivery_id, "X-Hub-Signature-256": f"sha256={signature}"}

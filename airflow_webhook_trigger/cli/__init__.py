@@ -16,6 +16,7 @@ __all__ = ["main"]
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The ``airflow-webhooks`` console script."""
+    # on use: Airflow imports this package for the provider info on every `airflow` command
     from airflow_webhook_trigger.cli.commands import main as run_main
 
     return run_main(argv)

@@ -15,7 +15,7 @@ __all__ = ["get_provider_info", "get_cli_commands"]
 
 
 def get_provider_info() -> dict:
-    from airflow_webhook_trigger import __version__
+    from airflow_webhook_trigger import __version__  # on use: every `airflow` command reads provider info
 
     return {
         "package-name": "airflow-webhook-trigger",
@@ -29,7 +29,7 @@ def get_provider_info() -> dict:
 
 def _runner(name: str):
     def command(args: argparse.Namespace) -> None:
-        from airflow_webhook_trigger.cli.commands import COMMANDS, run
+        from airflow_webhook_trigger.cli.commands import COMMANDS, run  # on use: only our own group loads it
 
         code = run(COMMANDS[name][0], args)
         if code:
@@ -41,9 +41,9 @@ def _runner(name: str):
 
 def get_cli_commands() -> list:
     """The ``webhooks`` command group, built from ``cli.COMMANDS`` (one table for both CLIs)."""
-    from airflow.cli.cli_config import ActionCommand, Arg, GroupCommand
+    from airflow.cli.cli_config import ActionCommand, Arg, GroupCommand  # Airflow's CLI asks for this
 
-    from airflow_webhook_trigger.cli.commands import COMMANDS, _with_choices
+    from airflow_webhook_trigger.cli.commands import COMMANDS, _with_choices  # on use, as above
 
     subcommands = [
         ActionCommand(name=name, help=help_text, func=_runner(name),

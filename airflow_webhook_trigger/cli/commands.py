@@ -16,6 +16,14 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from airflow_webhook_trigger.cli import samples, sending
+from airflow_webhook_trigger.cli.dry_run import dry_run, how_to_fix, render_key, trigger_problems
+from airflow_webhook_trigger.cli.samples import SAMPLES
+from airflow_webhook_trigger.cli.sending import SendError
+from airflow_webhook_trigger.listing import list_webhooks
+from airflow_webhook_trigger.request import WebhookRequest
+from airflow_webhook_trigger.templating import TemplateRenderError
+from airflow_webhook_trigger.urls import webhook_url
 from airflow_webhook_trigger.cli.support import (
     CliError, base_url, dag_triggers, guess_content_type, load_index, parse_headers, parse_params, read_body, say,
 )
@@ -31,9 +39,6 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """Every declared webhook (key masked), its problems, and every invalid declaration with its reason."""
-    from airflow_webhook_trigger.cli.dry_run import trigger_problems
-    from airflow_webhook_trigger.listing import list_webhooks
-
     index = load_index()
     listing = list_webhooks(index, base_url=getattr(args, "base_url", None))
     triggers = {(e.namespace, e.dag_id, t.id): t for e in index.entries() for t in e.triggers}
@@ -74,10 +79,6 @@ def _state(webhook: dict[str, Any]) -> str:
 
 def cmd_url(args: argparse.Namespace) -> int:
     """The full URL of a DAG's webhook, key included: for the person allowed to read the key."""
-    from airflow_webhook_trigger.cli.dry_run import how_to_fix, render_key
-    from airflow_webhook_trigger.cli.sending import webhook_url
-    from airflow_webhook_trigger.templating import TemplateRenderError
-
     pairs = dag_triggers(load_index(), args.dag_id, namespace=args.namespace, trigger_id=args.trigger)
     base = base_url(args.base_url)
     lines = []
@@ -97,8 +98,6 @@ def cmd_url(args: argparse.Namespace) -> int:
 
 
 def _request(args: argparse.Namespace, body: bytes, headers: list[tuple[str, str]], host: str):
-    from airflow_webhook_trigger.request import WebhookRequest
-
     if body and not any(name.lower() == "content-type" for name, _ in headers):
         headers = [*headers, ("Content-Type", guess_content_type(body))]
     return WebhookRequest(method=args.method.upper(), headers=tuple(headers), query=tuple(parse_params(args.param)),
@@ -107,8 +106,6 @@ def _request(args: argparse.Namespace, body: bytes, headers: list[tuple[str, str
 
 def cmd_test(args: argparse.Namespace) -> int:
     """Dry run: which trigger would answer, each condition and why, the run's conf. No run is created."""
-    from airflow_webhook_trigger.cli.dry_run import dry_run
-
     index = load_index()
     pairs = dag_triggers(index, args.dag_id, namespace=args.namespace, trigger_id=args.trigger)
     request = _request(args, read_body(args.body), parse_headers(args.header), base_url(args.base_url) + "/")
@@ -141,10 +138,6 @@ def _print_report(report) -> None:
 
 def cmd_send(args: argparse.Namespace) -> int:
     """Sign a delivery with the trigger's secret and send it to a running Airflow; print the answer."""
-    from airflow_webhook_trigger.cli import samples, sending
-    from airflow_webhook_trigger.cli.dry_run import how_to_fix, render_key
-    from airflow_webhook_trigger.templating import TemplateRenderError
-
     pairs = dag_triggers(load_index(), args.dag_id, namespace=args.namespace, trigger_id=args.trigger)
     if len(pairs) > 1:
         raise CliError(f"DAG {args.dag_id!r} has several webhook triggers ({', '.join(t.id for _, t in pairs)}): "
@@ -214,8 +207,6 @@ COMMANDS: dict[str, tuple[Any, str, tuple]] = {
 
 def _with_choices(kwargs: dict) -> dict:
     if "choices" in kwargs and kwargs["choices"] is None:
-        from airflow_webhook_trigger.cli.samples import SAMPLES
-
         return {**kwargs, "choices": list(SAMPLES)}
     return kwargs
 
@@ -233,8 +224,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(func, args: argparse.Namespace) -> int:
     """Run a subcommand; a CliError is printed as one line saying what to change (exit 2)."""
-    from airflow_webhook_trigger.cli.sending import SendError
-
     try:
         return func(args) or 0
     except (CliError, SendError) as exc:

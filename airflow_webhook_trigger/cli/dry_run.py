@@ -1,24 +1,20 @@
 """What the api-server would answer to a request, worked out without creating a run.
 
-Why a separate walk instead of calling ``dispatch.handle``: ``handle`` stops at the first
-answer and creates the run; a person debugging a webhook wants every step of every trigger
-(each condition's result and why, the conf the run would get) and no side effects: no run, no
-rate-limit hit, no audit entry. The steps and their order are dispatch's; the building blocks
-(``trigger_variables``, ``evaluate``, ``render_value``, the run id) are the same functions.
-The signature cannot be checked on a hand-made request: that is what ``send`` is for.
+The endpoint's own decision (``dispatch.decide``) runs with ``DRY_RUN`` effects: no run, no
+rate-limit hit, no audit entry; a ``Trace`` collects every step (each condition's result and
+why, the conf the run would get) for every trigger a person asks about. The signature cannot be
+checked on a hand-made request: that is what ``send`` is for.
 """
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_webhook_trigger.conditions import evaluate
 from airflow_webhook_trigger.declarations import WebhookTrigger
-from airflow_webhook_trigger.form_data import BodyRefused
-from airflow_webhook_trigger.request import WebhookRequest, run_conf, trigger_variables
-from airflow_webhook_trigger.templating import TemplateRenderError, flow_context, render, render_value
+from airflow_webhook_trigger.dispatch import DRY_RUN, Outcome, Trace, decide, key_matches
+from airflow_webhook_trigger.request import WebhookRequest
+from airflow_webhook_trigger.templating import TemplateRenderError, flow_context, render
 
 __all__ = ["TriggerReport", "dry_run", "render_key", "trigger_problems", "how_to_fix"]
 
@@ -79,79 +75,50 @@ def how_to_fix(exc: Exception) -> str:
     return "fix the template in the DAG's webhook param"
 
 
-def _check_state(report: TriggerReport, trigger: WebhookTrigger, dag_id: str, paused: bool) -> bool:
-    if trigger.disabled:
-        report.state, report.status, report.verdict = "disabled", 409, "the trigger is disabled (disabled: true)"
-        return False
-    if paused:
-        report.state, report.status = "DAG paused", 409
-        report.verdict = f"DAG {dag_id!r} is paused: unpause it (airflow dags unpause {dag_id})"
-        return False
-    return True
-
-
-def _check_key(report: TriggerReport, trigger: WebhookTrigger, dag_id: str, namespace: str, key: str | None) -> bool:
-    if key is None:
-        return True
-    try:
-        rendered = render_key(trigger, dag_id, namespace)
-    except TemplateRenderError as exc:
-        report.key, report.status, report.verdict = f"does not render: {exc}", 404, "the key does not render"
-        return False
-    if rendered and hmac.compare_digest(rendered.encode(), key.encode()):
-        report.key = "matches"
-        return True
-    report.key, report.status, report.verdict = "does not match", 404, "this key is not the trigger's key"
-    return False
+def _verdict(outcome: Outcome, trace: Trace, trigger: WebhookTrigger, dag_id: str) -> str:
+    """One line saying why the endpoint would answer ``outcome``, from the step that answered."""
+    step = trace.stopped_at
+    if step == "disabled":
+        return "the trigger is disabled (disabled: true)"
+    if step == "paused":
+        return f"DAG {dag_id!r} is paused: unpause it (airflow dags unpause {dag_id})"
+    if step == "body":
+        return f"the body is refused: {trace.detail}"
+    if step == "respond":
+        return trace.detail or f"answered at once by respond[{trace.rule}]; no run"
+    if step == "conditions":
+        return "conditions not met (no run; the sender gets an empty 204)"
+    if step == "inputs":
+        return trace.detail
+    return "a run would be created" + (" and the answer would wait for it" if trigger.wait else "")
 
 
 def _one(trigger: WebhookTrigger, request: WebhookRequest, dag_id: str, namespace: str, key: str | None,
          paused: bool) -> TriggerReport:
-    from airflow_webhook_trigger.dispatch import _delivery_id
-    from airflow_webhook_trigger.runs import make_run_id
-
     report = TriggerReport(trigger.id, namespace, 0, "")
     if trigger.signature is not None:
         report.signature = (f"{trigger.signature.type}: not checked in a dry run "
                             "(`airflow-webhooks send` signs a real request)")
-    if not _check_key(report, trigger, dag_id, namespace, key) or not _check_state(report, trigger, dag_id, paused):
-        return report
-    context = flow_context(dag_id, namespace)
-    try:
-        variables = trigger_variables(request)
-    except BodyRefused as exc:  # as dispatch answers it: 413 / 400
-        report.status, report.verdict = exc.status, f"the body is refused: {exc}"
-        return report
-    context["trigger"] = variables
-    for i, rule in enumerate(trigger.respond):
-        result = evaluate(rule.conditions, context, stop_early=False)
-        report.respond.append(f"respond[{i}]: {'matches' if result.met else 'no match'} ({result.reason})")
-        if result.met:
-            from airflow_webhook_trigger.responses import render_body
-
-            try:
-                report.response = render_body(rule, context)
-            except TemplateRenderError as exc:
-                report.status, report.verdict = 422, f"respond[{i}].body failed to render: {exc}"
-                return report
-            report.status, report.verdict = rule.code, f"answered at once by respond[{i}]; no run"
-            return report
-    result = evaluate(trigger.conditions, context, stop_early=False)
-    report.conditions = list(result.results)
-    if not result.met:
-        report.status, report.verdict = 204, "conditions not met (no run; the sender gets an empty 204)"
-        return report
-    conf = run_conf(variables)
-    for name, template in trigger.inputs.items():
+    if key is not None:
         try:
-            conf[name] = report.inputs[name] = render_value(template, context)
+            matches = key_matches(trigger, key, flow_context(dag_id, namespace))
         except TemplateRenderError as exc:
-            report.status, report.verdict = 422, f"input {name!r} failed to render: {exc}"
+            report.key, report.status, report.verdict = f"does not render: {exc}", 404, "the key does not render"
             return report
-    report.conf = conf
-    report.run_id = make_run_id(trigger.id, request.received_at, _delivery_id(trigger, request, variables, context))
-    report.status = 200
-    report.verdict = "a run would be created" + (" and the answer would wait for it" if trigger.wait else "")
+        if not matches:
+            report.key, report.status, report.verdict = "does not match", 404, "this key is not the trigger's key"
+            return report
+        report.key = "matches"
+    trace = Trace()
+    outcome = decide(trigger, request, namespace, dag_id, paused=paused, effects=DRY_RUN, trace=trace)
+    report.status, report.verdict = outcome.status, _verdict(outcome, trace, trigger, dag_id)
+    report.state = {"disabled": "disabled", "paused": "DAG paused"}.get(trace.stopped_at, report.state)
+    report.respond = [f"respond[{i}]: {'matches' if met else 'no match'} ({why})" for i, met, why in trace.respond]
+    report.response = trace.response
+    report.conditions = trace.conditions
+    report.inputs = trace.inputs
+    if trace.stopped_at == "run":
+        report.conf, report.run_id = trace.conf, trace.run_id
     return report
 
 

@@ -11,10 +11,13 @@ from __future__ import annotations
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
+from airflow_webhook_trigger.cli.dry_run import how_to_fix
 from airflow_webhook_trigger.declarations import WebhookTrigger
+from airflow_webhook_trigger.signatures import sign
 from airflow_webhook_trigger.templating import TemplateRenderError, flow_context, render
+from airflow_webhook_trigger.urls import masked_url, webhook_url
 
 __all__ = ["Delivery", "signature_headers", "post", "SendError"]
 
@@ -34,15 +37,11 @@ class Delivery:
 
 def signature_headers(trigger: WebhookTrigger, dag_id: str, namespace: str, body: bytes) -> dict[str, str]:
     """The headers the trigger's sender would add to sign ``body`` (none without a signature)."""
-    from airflow_webhook_trigger.signatures import sign
-
     if trigger.signature is None:
         return {}
     try:
         secret = render(trigger.signature.secret, flow_context(dag_id, namespace)).strip()
     except TemplateRenderError as exc:
-        from airflow_webhook_trigger.cli.dry_run import how_to_fix
-
         raise SendError(f"the signature secret of trigger {trigger.id!r} does not render ({exc}): "
                         f"{how_to_fix(exc)}, or pass --no-sign") from None
     if not secret:
@@ -50,18 +49,11 @@ def signature_headers(trigger: WebhookTrigger, dag_id: str, namespace: str, body
     return sign(trigger.signature, secret, body)
 
 
-def webhook_url(base_url: str, namespace: str, dag_id: str, key: str) -> str:
-    from airflow_webhook_trigger.http.blueprint import URL_PREFIX
-
-    path_key = key if key == "***" else quote(key, safe="")  # "***": the masked form, for printing
-    return f"{base_url.rstrip('/')}{URL_PREFIX}/{quote(namespace, safe='')}/{quote(dag_id, safe='')}/{path_key}"
-
-
 def build(method: str, base_url: str, namespace: str, dag_id: str, key: str, headers: dict[str, str],
           body: bytes, params: list[tuple[str, str]]) -> Delivery:
     query = f"?{urlencode(params)}" if params else ""
     return Delivery(method, webhook_url(base_url, namespace, dag_id, key) + query,
-                    webhook_url(base_url, namespace, dag_id, "***") + query, headers, body)
+                    masked_url(base_url, namespace, dag_id) + query, headers, body)
 
 
 def post(delivery: Delivery, timeout: float = 30) -> tuple[int, dict[str, str], bytes]:

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 from pathlib import Path
 
+from airflow_webhook_trigger.airflow.database import is_database_unavailable
+from airflow_webhook_trigger.airflow.links import ui_base_url
 from airflow_webhook_trigger.declarations import WebhookTrigger
+from airflow_webhook_trigger.index import WebhookIndex
 
 __all__ = ["CliError", "say", "load_index", "dag_triggers", "read_body", "parse_headers", "parse_params", "base_url"]
 
@@ -27,11 +31,6 @@ def say(text: str) -> None:
 
 def load_index():
     """A fresh index read from this environment's Airflow database, as the api-server reads it."""
-    import os
-
-    from airflow_webhook_trigger import _compat
-    from airflow_webhook_trigger.index import WebhookIndex
-
     home = os.environ.get("AIRFLOW_HOME", "~/airflow")
     say(f"Reading webhook declarations from the Airflow database (AIRFLOW_HOME={home}) ...")
     index = WebhookIndex()
@@ -41,7 +40,7 @@ def load_index():
         with contextlib.redirect_stdout(sys.stderr):
             index.refresh()
     except Exception as exc:  # noqa: BLE001 - any failure here is "cannot read the database"
-        if _compat.is_database_unavailable(exc) or "no such table" in str(exc).lower():
+        if is_database_unavailable(exc) or "no such table" in str(exc).lower():
             raise CliError(f"cannot read the Airflow database ({type(exc).__name__}): run this where the "
                            "api-server runs, with the same AIRFLOW_HOME / [database] sql_alchemy_conn, "
                            "after `airflow db migrate`") from None
@@ -119,11 +118,9 @@ def parse_params(values: list[str] | None) -> list[tuple[str, str]]:
 
 def base_url(explicit: str | None) -> str:
     """--url / --base-url, else [webhook_trigger] base_url or [api] base_url, else localhost:8080."""
-    from airflow_webhook_trigger import _compat
-
     if explicit:
         return explicit.rstrip("/")
-    configured = _compat.ui_base_url()
+    configured = ui_base_url()
     if configured:
         return configured
     say("No [api] base_url configured: using http://localhost:8080 (set [api] base_url or pass --url)")

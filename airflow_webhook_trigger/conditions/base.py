@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from airflow_webhook_trigger.errors import WebhookDeclarationError
+from airflow_webhook_trigger.templating import TemplateRenderError, check_syntax
 
 _PREFIXES = (
     "io.kestra.plugin.core.condition.",
@@ -90,8 +91,6 @@ def check_fields(raw: Any, where: str, cls: type[Condition], required: tuple[str
 
 def template_field(raw: Mapping[str, Any], name: str, where: str, default: str | None = None) -> str | None:
     """A property that holds a template: a string whose syntax is checked now."""
-    from airflow_webhook_trigger.templating import TemplateRenderError, check_syntax
-
     value = raw.get(name, default)
     if value is None:
         return None

@@ -38,7 +38,6 @@ __all__ = [
     "WeekendCondition",
     "DateTimeBetweenCondition",
     "TimeBetweenCondition",
-    "PublicHolidayCondition",
 ]
 
 DEFAULT_DATE = "{{ trigger.date }}"
@@ -239,7 +238,3 @@ def _seconds_in(bound: time, reference: time) -> float:
         return seconds_of_day(bound)
     shift = reference.utcoffset().total_seconds() - bound.utcoffset().total_seconds()
     return (seconds_of_day(bound) + shift) % 86400
-
-
-# registered with the others: ``conditions/__init__`` imports this module only
-from airflow_webhook_trigger.conditions.public_holiday import PublicHolidayCondition  # noqa: E402

@@ -11,17 +11,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from airflow_webhook_trigger.conditions.base import Condition, check_fields
+from airflow_webhook_trigger.conditions.evaluation import holds_or_false
+from airflow_webhook_trigger.conditions.parsing import parse_conditions
 
 
 def _nested(raw: Mapping[str, Any], where: str) -> tuple[Condition, ...]:
-    from airflow_webhook_trigger.conditions import parse_conditions
-
     return parse_conditions(raw.get("conditions"), f"{where}.conditions", allow_empty=False)
 
 
 def _safe_holds(condition: Condition, context: Mapping[str, Any]) -> bool:
-    from airflow_webhook_trigger.conditions import holds_or_false
-
     return holds_or_false(condition, context)[0]
 
 

@@ -22,7 +22,7 @@ __all__ = ["PublicHolidayCondition", "is_public_holiday"]
 
 
 def _country(text: str) -> str:
-    import holidays
+    import holidays  # ~100 country modules: loaded only where a PublicHoliday condition is declared
 
     code = text.strip().upper()
     if code not in holidays.list_supported_countries():
@@ -34,7 +34,7 @@ def _country(text: str) -> str:
 @lru_cache(maxsize=512)
 def _subdivision(country: str, text: str) -> str:
     """``US-CA``, ``CA``, ``ca`` or ``California`` -> ``CA``; ValueError if the country has no such one."""
-    import holidays
+    import holidays  # as above
 
     wanted = text.strip()
     if wanted.upper().startswith(country + "-"):
@@ -53,7 +53,7 @@ _HOLIDAYS_LOCK = threading.Lock()
 
 @lru_cache(maxsize=256)
 def _holidays(country: str, subdivision: str | None, year: int) -> Mapping[date, str]:
-    import holidays
+    import holidays  # as above
 
     with _HOLIDAYS_LOCK:  # building a calendar is not documented as thread-safe
         return dict(holidays.country_holidays(country, subdiv=subdivision, years=year, expand=False))

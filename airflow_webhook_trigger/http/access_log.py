@@ -13,19 +13,11 @@ its workers (Airflow runs gunicorn with ``--preload``).
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
-from airflow_webhook_trigger.http.blueprint import URL_PREFIX
+from airflow_webhook_trigger.urls import URL_PREFIX, mask_keys
 
 __all__ = ["MaskWebhookKeys", "mask_keys", "mask_keys_in_gunicorn_access_log"]
-
-_KEY_ANYWHERE = re.compile("(" + re.escape(URL_PREFIX) + r"/[^/\s?#\"]*/[^/\s?#\"]*/)([^/\s?#\"]+)")
-
-
-def mask_keys(text: str) -> str:
-    """Every ``.../webhook/ns/dag/KEY`` in ``text`` (a path, request line or URL) as ``.../ns/dag/***``."""
-    return _KEY_ANYWHERE.sub(r"\1***", text) if URL_PREFIX in text else text
 
 
 class MaskWebhookKeys(logging.Filter):

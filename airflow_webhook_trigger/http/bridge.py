@@ -25,6 +25,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from a2wsgi.wsgi import build_environ
+
 __all__ = ["BufferedWSGIBridge"]
 
 log = logging.getLogger(__name__)
@@ -48,8 +50,6 @@ class BufferedWSGIBridge:
             return
         if scope["type"] != "http":
             return
-        from a2wsgi.wsgi import build_environ
-
         body = await self._read_body(receive, self.body_limit())
         environ = build_environ(scope, io.BytesIO(body))
         context = contextvars.copy_context()

@@ -24,7 +24,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from airflow_webhook_trigger.ui import URL_PREFIX, auth
+import jinja2
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from airflow_webhook_trigger.airflow import audit_log
+from airflow_webhook_trigger.airflow import ui_auth as auth
+from airflow_webhook_trigger.airflow.links import ui_base_url
+from airflow_webhook_trigger.ui.webhooks import RevealRefused, build_page, reveal_url
+from airflow_webhook_trigger.urls import UI_PREFIX as URL_PREFIX
 
 __all__ = ["REVEAL_EVENT", "create_app"]
 
@@ -44,15 +53,11 @@ def _ui_root(request) -> str:
 
 def _base_url(request) -> str:
     """Where senders reach this Airflow: configured base URL, else this request's origin."""
-    from airflow_webhook_trigger import _compat
-
-    return _compat.ui_base_url() or f"{request.url.scheme}://{request.url.netloc}{_ui_root(request)}"
+    return ui_base_url() or f"{request.url.scheme}://{request.url.netloc}{_ui_root(request)}"
 
 
 @lru_cache(maxsize=1)
 def _environment():
-    import jinja2
-
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE)), autoescape=True,
                              trim_blocks=True, lstrip_blocks=True)
     env.filters["q"] = lambda value: quote(str(value), safe="")
@@ -68,30 +73,20 @@ def _render(request, page) -> str:
 
 
 def _json(status: int, payload: dict[str, Any]):
-    from fastapi.responses import JSONResponse
-
     return JSONResponse(payload, status_code=status, headers=_NO_STORE)
 
 
 def _audit_reveal(user, namespace: str, dag_id: str, trigger_id: str) -> None:
     """Who saw which key, and when: Browse -> Audit Log, event ``webhook.url_revealed``."""
-    from airflow_webhook_trigger import _compat
-
     extra = json.dumps({"namespace": namespace, "trigger": trigger_id})
     try:
-        _compat.write_audit_log([{"event": REVEAL_EVENT, "dag_id": dag_id, "owner": auth.user_name(user),
+        audit_log.write_audit_log([{"event": REVEAL_EVENT, "dag_id": dag_id, "owner": auth.user_name(user),
                                   "extra": extra, "when": datetime.now(timezone.utc)}])
     except Exception as exc:  # noqa: BLE001 - the audit entry must not hide the answer
         log.warning("Could not write the audit entry for revealing webhook %s of DAG %s: %s", trigger_id, dag_id, exc)
 
 
 def create_app():
-    from fastapi import FastAPI, Request
-    from fastapi.responses import HTMLResponse, RedirectResponse, Response
-    from starlette.concurrency import run_in_threadpool
-
-    from airflow_webhook_trigger.ui.webhooks import RevealRefused, build_page, reveal_url
-
     app = FastAPI(title="Webhooks page", docs_url=None, redoc_url=None, openapi_url=None)
 
     async def html_page(request: Request, dag_id: str | None) -> Response:

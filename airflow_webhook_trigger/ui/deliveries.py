@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from airflow_webhook_trigger.airflow.audit_log import read_audit_log
 from airflow_webhook_trigger.audit import EVENT
 
 __all__ = ["DEFAULT_LIMIT", "EVENT", "Delivery", "from_row", "recent_deliveries"]
@@ -82,16 +83,4 @@ def recent_deliveries(dag_ids: Iterable[str], limit: int = DEFAULT_LIMIT) -> lis
     dag_ids = sorted(set(dag_ids))
     if not dag_ids or limit <= 0:
         return []
-    from airflow.models.log import Log
-    from sqlalchemy import select
-
-    from airflow_webhook_trigger import _compat
-
-    query = (
-        select(Log.id, Log.dttm, Log.dag_id, Log.run_id, Log.owner, Log.extra)
-        .where(Log.event == EVENT, Log.dag_id.in_(dag_ids))
-        .order_by(Log.dttm.desc(), Log.id.desc())
-        .limit(limit)
-    )
-    with _compat.create_session() as session:
-        return [from_row(*row) for row in session.execute(query).all()]
+    return [from_row(*row) for row in read_audit_log(EVENT, dag_ids, limit)]

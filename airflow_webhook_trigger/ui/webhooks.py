@@ -2,20 +2,21 @@
 
 The declarations come from this api-server's index (``index.py``) through ``listing.py``, the
 same listing the CLI prints, so the page and ``airflow-webhooks list`` never disagree. Each is
-then filtered by the user's permissions (``auth.py``). Keys never leave this module masked
+then filtered by the user's permissions (``airflow/ui_auth.py``). Keys never leave this module masked
 except through ``reveal_url``, which re-checks the right to trigger the DAG every time.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import quote
 
+from airflow_webhook_trigger.airflow import ui_auth as auth
 from airflow_webhook_trigger.declarations import WebhookTrigger
 from airflow_webhook_trigger.index import WebhookIndex, get_index
 from airflow_webhook_trigger.listing import list_webhooks
-from airflow_webhook_trigger.ui import auth
+from airflow_webhook_trigger.templating import TemplateRenderError, flow_context, render
 from airflow_webhook_trigger.ui.deliveries import DEFAULT_LIMIT, Delivery, recent_deliveries
+from airflow_webhook_trigger.urls import webhook_url
 
 __all__ = ["InvalidRow", "Page", "RevealRefused", "WebhookRow", "build_page", "reveal_url"]
 
@@ -114,18 +115,9 @@ def build_page(user, *, base_url: str, dag_id: str | None = None, limit: int = D
     return Page(rows, invalid, deliveries, dag_id, index.last_error)
 
 
-def full_url(base_url: str, namespace: str, dag_id: str, key: str) -> str:
-    from airflow_webhook_trigger.http.blueprint import URL_PREFIX
-
-    parts = (quote(part, safe="") for part in (namespace, dag_id, key))
-    return f"{base_url.rstrip('/')}{URL_PREFIX}/" + "/".join(parts)
-
-
 def reveal_url(user, namespace: str, dag_id: str, trigger_id: str, *, base_url: str,
                index: WebhookIndex | None = None) -> str:
     """The webhook's full URL with its rendered key, for a user allowed to trigger the DAG."""
-    from airflow_webhook_trigger.templating import TemplateRenderError, flow_context, render
-
     index = index or get_index()
     trigger = _trigger(index, namespace, dag_id, trigger_id)
     if trigger is None or not auth.readable_dag_ids(user, {dag_id}):
@@ -141,4 +133,4 @@ def reveal_url(user, namespace: str, dag_id: str, trigger_id: str, *, base_url: 
     if not key:
         raise RevealRefused(422, f"Unprocessable Entity: the key of webhook {trigger_id!r} renders empty, so "
                                  "the webhook cannot be called; fix the DAG's declaration or its secret")
-    return full_url(base_url, namespace, dag_id, key)
+    return webhook_url(base_url, namespace, dag_id, key)

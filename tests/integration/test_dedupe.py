@@ -1,6 +1,6 @@
-"""Issue 4: each delivery runs exactly once, whichever way the sender identifies it.
+"""Each delivery runs exactly once, whichever way the sender identifies it.
 
-``tests/dags/t4_dedupe.py`` has one trigger per source of a delivery id. A redelivery must be
+``tests/dags/dedupe_deliveries.py`` has one trigger per source of a delivery id. A redelivery must be
 answered 200 with the same run id and ``"duplicate": true``, and the REST API must hold exactly
 one run for it, also when the copies arrive at the same moment.
 """
@@ -19,10 +19,10 @@ from airflow_webhook_trigger.signatures import parse_signature, sign
 
 pytestmark = pytest.mark.integration
 
-DAG_ID = "t4_dedupe"
+DAG_ID = "dedupe_deliveries"
 SECRET = "t4-dedupe-secret"
 WHSEC = "whsec_dDQtZGVkdXBlLXN0YW5kYXJkLWtleQ=="
-PREFIX = "/api/v1/executions/webhook/default/t4_dedupe"
+PREFIX = "/api/v1/executions/webhook/default/dedupe_deliveries"
 
 
 def set_variable(stack, key: str, value: str) -> None:
@@ -34,12 +34,12 @@ def set_variable(stack, key: str, value: str) -> None:
 
 @pytest.fixture(scope="module", autouse=True)
 def secrets(stack):
-    set_variable(stack, "T4_DEDUPE_SECRET", SECRET)
-    set_variable(stack, "T4_DEDUPE_WHSEC", WHSEC)
+    set_variable(stack, "DEDUPE_SECRET", SECRET)
+    set_variable(stack, "DEDUPE_WHSEC", WHSEC)
 
 
 def spec(kind: str):
-    return parse_signature({"type": kind, "secret": "{{ secret('T4_DEDUPE_SECRET') }}"})
+    return parse_signature({"type": kind, "secret": "{{ secret('DEDUPE_SECRET') }}"})
 
 
 def runs_with_marker(stack, marker: str) -> list[dict]:
@@ -97,7 +97,7 @@ def test_stripe_event_id(stack, http):
 def test_standard_webhooks_webhook_id(stack, http):
     marker = uuid.uuid4().hex
     body = f'{{"type": "contact.created", "marker": "{marker}"}}'.encode()
-    standard = parse_signature({"type": "standard", "secret": "{{ secret('T4_DEDUPE_WHSEC') }}"})
+    standard = parse_signature({"type": "standard", "secret": "{{ secret('DEDUPE_WHSEC') }}"})
     msg_id = f"msg_{marker}"
     first = send(http, "standard", body, sign(standard, WHSEC, body, delivery_id=msg_id))
     second = send(http, "standard", body, sign(standard, WHSEC, body, delivery_id=msg_id))

@@ -1,4 +1,4 @@
-"""Issue 2 against a real Airflow 3 api-server: every case of Kestra's own webhook tests, every
+"""Every case of Kestra's own webhook tests, every
 answer code (404, 405, 409, 204, 200, 422), the run's conf, run id and triggering user read back
 through Airflow's REST API, lists of triggers, YAML declarations, request data staying data,
 and a namespace and key beyond ASCII. An invalid declaration: ``test_listing.py``.
@@ -45,7 +45,7 @@ def set_variable(stack, key: str, value: str) -> None:
 
 def test_post_with_query_parameters_and_a_json_object(stack, http):
     response = http.post(
-        f"{PREFIX}/{NS}/t2_webhook/a-secret-key?name=john&age=12&age=13",
+        f"{PREFIX}/{NS}/endpoint_webhook/a-secret-key?name=john&age=12&age=13",
         json={"a": 1, "b": True},
         headers={"X-Custom-Header": "Value-1"},
     )
@@ -53,9 +53,9 @@ def test_post_with_query_parameters_and_a_json_object(stack, http):
     answer = response.json()
     run_id = answer["id"]
     assert answer["dag_run_id"] == run_id
-    assert (answer["namespace"], answer["flowId"], answer["dag_id"]) == (NS, "t2_webhook", "t2_webhook")
+    assert (answer["namespace"], answer["flowId"], answer["dag_id"]) == (NS, "endpoint_webhook", "endpoint_webhook")
     assert answer["state"] == {"current": "QUEUED"}
-    assert answer["url"] == stack.run_url("t2_webhook", run_id)
+    assert answer["url"] == stack.run_url("endpoint_webhook", run_id)
     assert response.headers["content-type"].startswith("application/json")
 
     run = answer_run(stack, response)
@@ -75,26 +75,26 @@ def test_post_with_query_parameters_and_a_json_object(stack, http):
 @pytest.mark.airflow3_only  # WSGI (gunicorn, Airflow 2) joins a repeated header into one "a,b" value
 def test_a_repeated_header_is_a_list_of_its_values(stack, http):
     headers = [("X-Multi", "a"), ("x-multi", "b"), ("X-One", "c, d")]
-    response = http.post(f"{PREFIX}/{NS}/t2_webhook/a-secret-key", headers=headers, content=b"x")
+    response = http.post(f"{PREFIX}/{NS}/endpoint_webhook/a-secret-key", headers=headers, content=b"x")
     conf = answer_run(stack, response)["conf"]
     assert conf["headers"]["x-multi"] == ["a", "b"]
     assert conf["headers"]["x-one"] == ["c, d"]
 
 
 def test_put_with_a_json_array(stack, http):
-    response = http.put(f"{PREFIX}/{NS}/t2_webhook/a-secret-key", json=[{"a": 1, "b": True}])
+    response = http.put(f"{PREFIX}/{NS}/endpoint_webhook/a-secret-key", json=[{"a": 1, "b": True}])
     assert answer_run(stack, response)["conf"]["body"] == [{"a": 1, "b": True}]
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", None])
 def test_post_bla(stack, http, content_type):
     headers = {"Content-Type": content_type} if content_type else {}
-    response = http.post(f"{PREFIX}/{NS}/t2_webhook/a-secret-key", content=b"bla", headers=headers)
+    response = http.post(f"{PREFIX}/{NS}/endpoint_webhook/a-secret-key", content=b"bla", headers=headers)
     assert answer_run(stack, response)["conf"]["body"] == "bla"
 
 
 def test_get_has_a_null_body(stack, http):
-    response = http.get(f"{PREFIX}/{NS}/t2_webhook/a-secret-key?x=1")
+    response = http.get(f"{PREFIX}/{NS}/endpoint_webhook/a-secret-key?x=1")
     conf = answer_run(stack, response)["conf"]
     assert conf["body"] is None and conf["parameters"] == {"x": ["1"]}
 
@@ -102,27 +102,27 @@ def test_get_has_a_null_body(stack, http):
 @pytest.mark.parametrize("text", ['{"a": 1,', '{"a": 1}}', "  [1, 2  \n", '{"a": NaN}', "42", "true"])
 def test_invalid_json_stays_its_exact_text(stack, http, text):
     response = http.post(
-        f"{PREFIX}/{NS}/t2_webhook/a-secret-key", content=text.encode(), headers={"Content-Type": "application/json"}
+        f"{PREFIX}/{NS}/endpoint_webhook/a-secret-key", content=text.encode(), headers={"Content-Type": "application/json"}
     )
     assert answer_run(stack, response)["conf"]["body"] == text
 
 
 @pytest.mark.parametrize("method", ["GET", "POST", "PUT"])
 def test_unknown_flow_any_method_is_404(http, method):
-    response = http.request(method, f"{PREFIX}/{NS}/t2_no_such_flow/a-secret-key", json={"a": 1})
+    response = http.request(method, f"{PREFIX}/{NS}/endpoint_no_such_flow/a-secret-key", json={"a": 1})
     assert response.status_code == 404
     assert response.content == NOT_FOUND
 
 
 def test_key_from_flow_id(stack, http):
-    response = http.get(f"{PREFIX}/{NS}/t2_webhook_dynamic_key/t2_webhook_dynamic_key")
+    response = http.get(f"{PREFIX}/{NS}/endpoint_dynamic_key/endpoint_dynamic_key")
     answer_run(stack, response)
-    assert http.get(f"{PREFIX}/{NS}/t2_webhook_dynamic_key/t2_webhook").status_code == 404
-    assert http.get(f"{PREFIX}/{NS}/t2_webhook_dynamic_key/{quote('{{ flow.id }}', safe='')}").status_code == 404
+    assert http.get(f"{PREFIX}/{NS}/endpoint_dynamic_key/endpoint_webhook").status_code == 404
+    assert http.get(f"{PREFIX}/{NS}/endpoint_dynamic_key/{quote('{{ flow.id }}', safe='')}").status_code == 404
 
 
 def test_key_from_a_secret(stack, http):
-    url = f"{PREFIX}/{NS}/t2_webhook_secret_key"
+    url = f"{PREFIX}/{NS}/endpoint_secret_key"
     set_variable(stack, "WEBHOOK_KEY", "t2-secret-value-1")
     answer_run(stack, http.post(f"{url}/t2-secret-value-1", json={"n": 1}))
     assert http.post(f"{url}/t2-secret-value-2").status_code == 404
@@ -134,29 +134,29 @@ def test_key_from_a_secret(stack, http):
 
 
 def test_condition_met_is_200_and_not_met_is_204_with_an_empty_body(stack, http):
-    url = f"{PREFIX}/{NS}/t2_webhook_condition/condition-key"
+    url = f"{PREFIX}/{NS}/endpoint_condition/condition-key"
     answer_run(stack, http.post(url, json={"hello": "world"}))
-    before = run_count(stack, "t2_webhook_condition")
+    before = run_count(stack, "endpoint_condition")
     for body in ({"hello": "webhook"}, {"other": 1}, "hello world", None):
         response = http.post(url, json=body) if body is not None else http.post(url)
         assert response.status_code == 204, response.text
         assert response.content == b""
-    assert run_count(stack, "t2_webhook_condition") == before  # 204: no run
+    assert run_count(stack, "endpoint_condition") == before  # 204: no run
 
 
 @pytest.mark.parametrize(
     "path",
     [
-        f"{NS}/t2_webhook/a-secret-key/extra",
-        f"{NS}/t2_webhook/a-secret-key/",
-        f"{NS}/t2_webhook/a-secret-key/extra/more",
-        f"{NS}/t2_webhook",
-        f"{NS}/t2_webhook/wrong-key",
-        f"{NS}/t2_webhook/A-SECRET-KEY",
-        f"{NS}/t2_webhook/a-secret-key%2Fx",
-        "wrong.namespace/t2_webhook/a-secret-key",
-        f"{NS}/t2_no_such_dag/a-secret-key",
-        f"{NS}/t2_invalid/t2-invalid-key-value",
+        f"{NS}/endpoint_webhook/a-secret-key/extra",
+        f"{NS}/endpoint_webhook/a-secret-key/",
+        f"{NS}/endpoint_webhook/a-secret-key/extra/more",
+        f"{NS}/endpoint_webhook",
+        f"{NS}/endpoint_webhook/wrong-key",
+        f"{NS}/endpoint_webhook/A-SECRET-KEY",
+        f"{NS}/endpoint_webhook/a-secret-key%2Fx",
+        "wrong.namespace/endpoint_webhook/a-secret-key",
+        f"{NS}/endpoint_no_such_dag/a-secret-key",
+        f"{NS}/declaration_invalid/t2-invalid-key-value",
         f"{NS}/webhook_mapping/4wjtkzwVGBM9yKnjm3yv8r",  # an example DAG, but in namespace demo
         "",
     ],
@@ -172,13 +172,13 @@ def test_routing_and_wrong_parts_are_the_same_404(http, path, method):
 
 
 def test_disabled_trigger_is_409(stack, http):
-    before = run_count(stack, "t2_disabled")
-    response = http.post(f"{PREFIX}/{NS}/t2_disabled/disabled-key", json={"a": 1})
+    before = run_count(stack, "endpoint_disabled")
+    response = http.post(f"{PREFIX}/{NS}/endpoint_disabled/disabled-key", json={"a": 1})
     assert response.status_code == 409
     message = response.json()["message"]
-    assert "disabled" in message and "t2_disabled" in message
-    assert http.post(f"{PREFIX}/{NS}/t2_disabled/wrong").status_code == 404  # the key is checked first
-    assert run_count(stack, "t2_disabled") == before
+    assert "disabled" in message and "endpoint_disabled" in message
+    assert http.post(f"{PREFIX}/{NS}/endpoint_disabled/wrong").status_code == 404  # the key is checked first
+    assert run_count(stack, "endpoint_disabled") == before
 
 
 def poll(send, want: int, timeout: float = 15.0):
@@ -192,26 +192,26 @@ def poll(send, want: int, timeout: float = 15.0):
 
 
 def test_paused_dag_is_409_and_served_again_once_unpaused(stack, http):
-    url = f"{PREFIX}/{NS}/t2_paused/paused-key"
-    before = run_count(stack, "t2_paused")
-    stack.set_paused("t2_paused", True)
+    url = f"{PREFIX}/{NS}/endpoint_paused/paused-key"
+    before = run_count(stack, "endpoint_paused")
+    stack.set_paused("endpoint_paused", True)
     try:
         started = time.monotonic()
         response = poll(lambda: http.get(url), 409)
         print(f"pause seen after {time.monotonic() - started:.2f} s")
         assert response.status_code == 409, response.text
         message = response.json()["message"]
-        assert "paused" in message and "t2_paused" in message
-        assert run_count(stack, "t2_paused") == before
+        assert "paused" in message and "endpoint_paused" in message
+        assert run_count(stack, "endpoint_paused") == before
     finally:
-        stack.set_paused("t2_paused", False)
+        stack.set_paused("endpoint_paused", False)
     response = poll(lambda: http.get(url), 200)
     answer_run(stack, response)
 
 
 @pytest.mark.parametrize("method", ["DELETE", "PATCH", "OPTIONS"])
 def test_other_methods_are_405_with_allow(http, method):
-    response = http.request(method, f"{PREFIX}/{NS}/t2_webhook/a-secret-key")
+    response = http.request(method, f"{PREFIX}/{NS}/endpoint_webhook/a-secret-key")
     assert response.status_code == 405
     assert response.headers["allow"] == "GET, POST, PUT"
     assert response.json()["message"].startswith("Method Not Allowed")
@@ -219,13 +219,13 @@ def test_other_methods_are_405_with_allow(http, method):
 
 @pytest.mark.parametrize("body", [b"not an object", b"[1, 2]"])
 def test_params_refusing_the_conf_is_422(stack, http, body):
-    url = f"{PREFIX}/{NS}/t2_params_refuse/params-key"
-    before = run_count(stack, "t2_params_refuse")
+    url = f"{PREFIX}/{NS}/endpoint_params_refuse/params-key"
+    before = run_count(stack, "endpoint_params_refuse")
     response = http.post(url, content=body)
     assert response.status_code == 422, response.text
     message = response.json()["message"]
     assert "params" in message and "body" in message, message
-    assert run_count(stack, "t2_params_refuse") == before
+    assert run_count(stack, "endpoint_params_refuse") == before
     answer_run(stack, http.post(url, json={"fits": "the schema"}))
 
 
@@ -233,7 +233,7 @@ def test_params_refusing_the_conf_is_422(stack, http, body):
 
 
 def test_the_first_trigger_whose_key_matches_wins(stack, http):
-    url = f"{PREFIX}/{NS}/t2_list"
+    url = f"{PREFIX}/{NS}/declaration_list"
     response = http.post(f"{url}/shared-key", json={"go": "yes"})
     assert response.json()["trigger"]["id"] == "alpha"
     assert answer_run(stack, response)["triggering_user_name"].endswith("/alpha")
@@ -245,7 +245,7 @@ def test_the_first_trigger_whose_key_matches_wins(stack, http):
 
 
 def test_yaml_declaration_and_a_header_condition_in_any_case(stack, http):
-    url = f"{PREFIX}/{NS}/t2_yaml"
+    url = f"{PREFIX}/{NS}/declaration_yaml"
     response = http.post(f"{url}/yaml-key", json={"ref": "main"}, headers={"X-GitHub-Event": "push"})
     assert response.json()["trigger"] == {"id": "github", "type": "io.kestra.plugin.core.trigger.Webhook"}
     assert answer_run(stack, response)["conf"]["headers"]["x-github-event"] == ["push"]
@@ -258,7 +258,7 @@ def test_yaml_declaration_and_a_header_condition_in_any_case(stack, http):
 
 
 def test_template_text_in_the_body_stays_data(stack, http):
-    url = f"{PREFIX}/{NS}/t2_injection/injection-key"
+    url = f"{PREFIX}/{NS}/endpoint_injection/injection-key"
     body = {"hello": "{{ 7*7 }}", "code": "{% for i in range(3) %}x{% endfor %}", "x": "{{ ''.__class__ }}"}
     # the condition compares with the literal text: it holds only because nothing was rendered
     response = http.post(url, json=body, headers={"X-Evil": "{{ 7*7 }}"}, params={"q": "{{ 7*7 }}"})
@@ -269,7 +269,7 @@ def test_template_text_in_the_body_stays_data(stack, http):
 
 
 def test_unicode_namespace_and_key(stack, http):
-    url = f"{PREFIX}/{quote('équipe.données', safe='')}/t2_unicode/{quote('clé-🔑', safe='')}"
+    url = f"{PREFIX}/{quote('équipe.données', safe='')}/endpoint_unicode/{quote('clé-🔑', safe='')}"
     response = http.post(url, json={"é": "ü"})
     assert response.json()["namespace"] == "équipe.données"
     conf = answer_run(stack, response)["conf"]
@@ -278,7 +278,7 @@ def test_unicode_namespace_and_key(stack, http):
 
 
 def test_no_namespace_means_the_default_namespace(stack, http):
-    response = http.post(f"{PREFIX}/default/t2_default_namespace/default-namespace-key")
+    response = http.post(f"{PREFIX}/default/endpoint_default_namespace/default-namespace-key")
     assert response.json()["namespace"] == "default"
     answer_run(stack, response)
-    assert http.post(f"{PREFIX}/{NS}/t2_default_namespace/default-namespace-key").content == NOT_FOUND
+    assert http.post(f"{PREFIX}/{NS}/endpoint_default_namespace/default-namespace-key").content == NOT_FOUND

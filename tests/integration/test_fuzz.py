@@ -1,11 +1,11 @@
-"""Issue 4: generated requests against the real api-server never get a 5xx.
+"""Generated requests against the real api-server never get a 5xx.
 
 Hypothesis builds methods, paths (unicode, dots, percent-encodings, encoded slashes), query
 strings, headers and bodies (random bytes, invalid UTF-8, malformed and deeply nested JSON,
 template-injection text) and sends them with ``http.client``, which sends the path exactly as
 given. Every answer must be below 500, JSON unless it is a 204 or the answer to a HEAD, and
 every 200 must name a run that Airflow's REST API can show. Template text sent as data must
-arrive in the run's conf exactly as sent: ``tests/dags/t4_fuzz.py`` copies it there.
+arrive in the run's conf exactly as sent: ``tests/dags/fuzz_requests.py`` copies it there.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 pytestmark = pytest.mark.integration
 
 PREFIX = "/api/v1/executions/webhook"
-FUZZ = f"{PREFIX}/t4.fuzz/t4_fuzz/t4-fuzz-key"
-ECHO = f"{PREFIX}/t4.fuzz/t4_fuzz/t4-fuzz-echo"
+FUZZ = f"{PREFIX}/t4.fuzz/fuzz_requests/t4-fuzz-key"
+ECHO = f"{PREFIX}/t4.fuzz/fuzz_requests/t4-fuzz-echo"
 SEEN: collections.Counter = collections.Counter()  # status -> count, over the generated requests
 SETTINGS = settings(max_examples=150, deadline=None, derandomize=False,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
@@ -32,12 +32,12 @@ SETTINGS = settings(max_examples=150, deadline=None, derandomize=False,
 
 INJECTIONS = [
     "{{ 7*7 }}", "{{7*'7'}}", "{% for x in range(10**9) %}x{% endfor %}", "{{ ''.__class__.__mro__[1].__subclasses__() }}",
-    "{{ secret('T4_SIG_GITHUB') }}", "{{ var.value.T4_SIG_GITHUB }}", "{{ conn.x.password }}", "{{ trigger }}",
+    "{{ secret('SIG_GITHUB') }}", "{{ var.value.SIG_GITHUB }}", "{{ conn.x.password }}", "{{ trigger }}",
     "{{ flow.id }}", "${{ 1 }}", "{#", "{{", "}}", "{%", "%}", "{% raw %}", "{{ lipsum.__globals__ }}",
     "#{7*7}", "${7*7}", "<%= 7*7 %>", "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
 ]
 SEGMENTS = ["..", ".", "%2e%2e", "%2E", "%2F", "%2f..%2f", "%00", "%ff%fe", "%", "%zz", "%25", ";x=1", "~",
-            "t4.fuzz", "t4_fuzz", "t4-fuzz-key", "t4-fuzz-echo", "default", "t4_load", "t4-load-key",
+            "t4.fuzz", "fuzz_requests", "t4-fuzz-key", "t4-fuzz-echo", "default", "load_sqlite", "t4-load-key",
             "%C3%A9", "%F0%9F%98%80", "..%2F..%2Fapi%2Fv2", "%5C..%5C", quote("{{ 7*7 }}", safe="")]
 
 
@@ -50,8 +50,8 @@ segments = st.one_of(
     st.builds(quoted, st.text(max_size=20), st.sampled_from(["", "%", "/", ".~"])),
 )
 paths = st.one_of(
-    st.sampled_from([FUZZ, FUZZ, FUZZ, ECHO, f"{PREFIX}/default/t4_load/t4-load-key"]),
-    st.sampled_from([FUZZ, FUZZ, FUZZ, ECHO, f"{PREFIX}/default/t4_load/t4-load-key"]),
+    st.sampled_from([FUZZ, FUZZ, FUZZ, ECHO, f"{PREFIX}/default/load_sqlite/t4-load-key"]),
+    st.sampled_from([FUZZ, FUZZ, FUZZ, ECHO, f"{PREFIX}/default/load_sqlite/t4-load-key"]),
     st.lists(segments, min_size=1, max_size=5).map(lambda parts: f"{PREFIX}/" + "/".join(parts)),
     st.tuples(st.sampled_from([FUZZ, ECHO]), segments).map(lambda pair: "/".join(pair)),
 )
@@ -126,7 +126,7 @@ def test_the_fuzz_targets_are_served(stack):
     status, _headers, content = send(stack, "POST", FUZZ, {"Content-Type": "application/json",
                                                             "User-Agent": "t4"}, b'{"a": 1}')
     assert status == 200, content
-    assert stack.get_run("t4_fuzz", json.loads(content)["id"])["conf"]["in_body"] == {"a": 1}
+    assert stack.get_run("fuzz_requests", json.loads(content)["id"])["conf"]["in_body"] == {"a": 1}
     status, _headers, content = send(stack, "POST", ECHO, {"Content-Type": "application/json"}, b"{}")
     assert status == 204, content  # found, and its conditions (on missing fields) are false
 
@@ -166,7 +166,7 @@ def test_template_text_in_request_data_stays_data(stack, text):
     status, _headers, content = send(stack, "POST", f"{ECHO}?{query}",
                                      {"Content-Type": "application/json", "X-Echo": text}, body)
     assert status == 200, content
-    run = stack.get_run("t4_fuzz", json.loads(content)["id"])
+    run = stack.get_run("fuzz_requests", json.loads(content)["id"])
     assert run["conf"]["echo"] == text
     assert run["conf"]["echo_text"] == f"[{text}]"
     assert run["conf"]["body"] == {"text": text, "again": text}
@@ -177,7 +177,7 @@ def test_injection_in_every_place_at_once(stack):
     """A key, namespace and DAG id made of template text are just unknown URLs (404)."""
     for injection in INJECTIONS:
         segment = quote(injection, safe="")
-        for path in (f"{PREFIX}/{segment}/t4_fuzz/t4-fuzz-key", f"{PREFIX}/t4.fuzz/{segment}/t4-fuzz-key",
-                     f"{PREFIX}/t4.fuzz/t4_fuzz/{segment}"):
+        for path in (f"{PREFIX}/{segment}/fuzz_requests/t4-fuzz-key", f"{PREFIX}/t4.fuzz/{segment}/t4-fuzz-key",
+                     f"{PREFIX}/t4.fuzz/fuzz_requests/{segment}"):
             status, _headers, content = send(stack, "POST", path, {"Content-Type": "application/json"}, b"{}")
             assert status == 404, (path, content)

@@ -1,4 +1,4 @@
-"""Issue 2: the api-server's index follows the serialized DAGs without a restart. A DAG file
+"""The api-server's index follows the serialized DAGs without a restart. A DAG file
 added or changed (then ``airflow dags reserialize``) or deleted (then a DAG processor pass,
 which marks the DAG stale: ``reserialize`` never does) is served accordingly within seconds.
 The times are printed (``pytest -s``), not asserted tightly: the machine is shared.
@@ -71,7 +71,7 @@ def forget_dag(stack, dag_id: str) -> None:
 
 
 def test_a_dag_added_changed_and_deleted_is_served_accordingly(stack, http):
-    kept, removed = "t2_dynamic_refresh", "t2_dynamic_removed"
+    kept, removed = "endpoint_dynamic_refresh", "endpoint_dynamic_removed"
     url, removed_url = f"{PREFIX}/{NS}/{kept}", f"{PREFIX}/{NS}/{removed}/dyn-removed-key"
     assert http.get(f"{url}/dyn-key-1").content == NOT_FOUND
     try:

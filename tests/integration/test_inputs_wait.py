@@ -1,4 +1,4 @@
-"""Issue 3 on a real api-server and scheduler: inputs, wait, outputs, bodies, calendar conditions.
+"""Inputs, wait, outputs, bodies, calendar conditions.
 
 Runs execute on the session's LocalExecutor, which may take 5-20 s to pick a run up when the
 machine is busy: waits that must succeed declare ``timeout: 120`` and tasks are trivial.
@@ -33,9 +33,9 @@ def run_ids(stack, dag_id: str) -> set[str]:
 
 
 def test_inputs_keep_their_types_in_the_conf(stack, http):
-    answer = http.post(url("t3_inputs", "t3-inputs"), json={"count": 3, "tags": ["a", "b"], "name": "x"})
+    answer = http.post(url("inputs_conf", "t3-inputs"), json={"count": 3, "tags": ["a", "b"], "name": "x"})
     assert answer.status_code == 200, answer.text
-    conf = stack.get_run("t3_inputs", answer.json()["id"])["conf"]
+    conf = stack.get_run("inputs_conf", answer.json()["id"])["conf"]
     assert conf["count"] == 3 and isinstance(conf["count"], int)
     assert conf["tags"] == ["a", "b"]
     assert conf["label"] == "#3 x"  # text around an expression gives text
@@ -43,26 +43,26 @@ def test_inputs_keep_their_types_in_the_conf(stack, http):
 
 
 def test_inputs_reach_the_task_with_their_types(scheduler, http):
-    answer = http.post(url("t3_inputs", "t3-typed"), json={"count": 7, "tags": [1], "name": "y"}, timeout=WAIT)
+    answer = http.post(url("inputs_conf", "t3-typed"), json={"count": 7, "tags": [1], "name": "y"}, timeout=WAIT)
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"types": {"count": "int", "tags": "list", "label": "str"}}
 
 
 def test_an_input_the_params_refuse_is_422_naming_the_param(stack, http):
-    before = run_ids(stack, "t3_inputs")
-    answer = http.post(url("t3_inputs", "t3-inputs"), json={"count": "three", "tags": [], "name": "x"})
+    before = run_ids(stack, "inputs_conf")
+    answer = http.post(url("inputs_conf", "t3-inputs"), json={"count": "three", "tags": [], "name": "x"})
     assert answer.status_code == 422, answer.text
     assert "count" in answer.json()["message"]
-    assert run_ids(stack, "t3_inputs") == before
+    assert run_ids(stack, "inputs_conf") == before
 
 
 def test_an_input_that_fails_to_render_is_422_naming_the_param(stack, http):
-    before = run_ids(stack, "t3_inputs")
-    answer = http.post(url("t3_inputs", "t3-inputs"), json={"tags": [], "name": "x"})
+    before = run_ids(stack, "inputs_conf")
+    answer = http.post(url("inputs_conf", "t3-inputs"), json={"tags": [], "name": "x"})
     assert answer.status_code == 422, answer.text
     assert answer.json()["param"] == "count" and "'count'" in answer.json()["message"]
     assert "undefined" in answer.json()["message"]
-    assert run_ids(stack, "t3_inputs") == before
+    assert run_ids(stack, "inputs_conf") == before
 
 
 def test_example_webhook_inputs(stack, http):
@@ -82,34 +82,34 @@ def test_example_webhook_inputs(stack, http):
 
 
 def test_wait_answers_200_success_with_the_run(scheduler, http):
-    answer = http.post(url("t3_wait", "t3-wait"), json={"numbers": [1, 2]}, timeout=WAIT)
+    answer = http.post(url("wait_outputs", "t3-wait"), json={"numbers": [1, 2]}, timeout=WAIT)
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["state"]["current"] == "SUCCESS"
-    assert body["url"] == scheduler.run_url("t3_wait", body["id"])
-    assert scheduler.get_run("t3_wait", body["id"])["state"] == "success"
+    assert body["url"] == scheduler.run_url("wait_outputs", body["id"])
+    assert scheduler.get_run("wait_outputs", body["id"])["state"] == "success"
 
 
 def test_a_failed_run_under_wait_is_500_failed(scheduler, http):
-    answer = http.post(url("t3_wait", "t3-wait"), json={"fail": True}, timeout=WAIT)
+    answer = http.post(url("wait_outputs", "t3-wait"), json={"fail": True}, timeout=WAIT)
     assert answer.status_code == 500, answer.text
     assert answer.json()["state"]["current"] == "FAILED"
-    assert scheduler.get_run("t3_wait", answer.json()["id"])["state"] == "failed"
+    assert scheduler.get_run("wait_outputs", answer.json()["id"])["state"] == "failed"
 
 
 def test_a_wait_that_runs_out_is_202_and_the_run_goes_on(scheduler, http):
     started = time.monotonic()
-    answer = http.post(url("t3_wait", "t3-short"), json={"sleep": 8}, timeout=WAIT)
+    answer = http.post(url("wait_outputs", "t3-short"), json={"sleep": 8}, timeout=WAIT)
     elapsed = time.monotonic() - started
     assert answer.status_code == 202, answer.text
     assert 2 <= elapsed < 30
     body = answer.json()
     assert body["state"]["current"] in ("QUEUED", "RUNNING") and "goes on" in body["message"]
-    assert scheduler.wait_run("t3_wait", body["id"], timeout=180)["state"] == "success"
+    assert scheduler.wait_run("wait_outputs", body["id"], timeout=180)["state"] == "success"
 
 
 def test_return_outputs_defaults_to_every_return_value(scheduler, http):
-    answer = http.post(url("t3_wait", "t3-outputs"), json={"numbers": [1, 2, 3]}, timeout=WAIT)
+    answer = http.post(url("wait_outputs", "t3-outputs"), json={"numbers": [1, 2, 3]}, timeout=WAIT)
     assert answer.status_code == 200, answer.text
     assert answer.json() == {
         "compute": 6,
@@ -119,7 +119,7 @@ def test_return_outputs_defaults_to_every_return_value(scheduler, http):
 
 
 def test_outputs_mapping_with_xcom_and_a_templated_response_code(scheduler, http):
-    answer = http.post(url("t3_wait", "t3-mapping"), json={"numbers": [4, 5], "code": 201}, timeout=WAIT)
+    answer = http.post(url("wait_outputs", "t3-mapping"), json={"numbers": [4, 5], "code": 201}, timeout=WAIT)
     assert answer.status_code == 201, answer.text
     assert answer.json() == {"total": 9, "count": 2, "numbers": [4, 5], "text": "42"}
 
@@ -149,12 +149,12 @@ def test_a_waiting_request_blocks_no_other_request(scheduler, http):
 
     def wait() -> None:
         with httpx.Client(base_url=scheduler.url, timeout=WAIT) as client:
-            waited["answer"] = client.post(url("t3_wait", "t3-wait"), json={"sleep": 10})
+            waited["answer"] = client.post(url("wait_outputs", "t3-wait"), json={"sleep": 10})
 
     waiter = threading.Thread(target=wait)
     waiter.start()
     time.sleep(1.0)  # the wait is in progress: its run needs the scheduler plus 10 s
-    answer = http.post(url("t3_wait", "t3-nowait"), json={})
+    answer = http.post(url("wait_outputs", "t3-nowait"), json={})
     assert answer.status_code == 200, answer.text
     assert waiter.is_alive(), "the other request was only answered after the wait ended"
     waiter.join(WAIT)
@@ -163,9 +163,9 @@ def test_a_waiting_request_blocks_no_other_request(scheduler, http):
 
 
 def test_provenance_on_the_run(scheduler, http):
-    answer = http.post(url("t3_wait", "t3-nowait"), json={})
+    answer = http.post(url("wait_outputs", "t3-nowait"), json={})
     run_id = answer.json()["id"]
-    run = scheduler.get_run("t3_wait", run_id)
+    run = scheduler.get_run("wait_outputs", run_id)
     assert "`nowait`" in run["note"] and run_id in run["note"]
     assert run["triggering_user_name"] == "webhook:default/nowait"
     assert run["run_type"] == "manual"
@@ -175,9 +175,9 @@ def test_provenance_on_the_run(scheduler, http):
 
 
 def test_a_form_body_reaches_the_conf(stack, http):
-    answer = http.post(url("t3_bodies", "t3-bodies"), data={"name": "john", "age": ["12", "13"]})
+    answer = http.post(url("request_bodies", "t3-bodies"), data={"name": "john", "age": ["12", "13"]})
     assert answer.status_code == 200, answer.text
-    conf = stack.get_run("t3_bodies", answer.json()["id"])["conf"]
+    conf = stack.get_run("request_bodies", answer.json()["id"])["conf"]
     assert conf["formFields"] == {"name": ["john"], "age": ["12", "13"]}
     assert conf["body"] == "name=john&age=12&age=13"
 
@@ -185,12 +185,12 @@ def test_a_form_body_reaches_the_conf(stack, http):
 def test_a_multipart_body_reaches_the_conf(stack, http):
     pdf = b"%PDF-1.7\n" + bytes(range(256)) * 4
     answer = http.post(
-        url("t3_bodies", "t3-bodies"),
+        url("request_bodies", "t3-bodies"),
         data={"subject": "invoice", "tag": ["a", "b"]},
         files={"invoice": ("invoice-42.pdf", pdf, "application/pdf")},
     )
     assert answer.status_code == 200, answer.text
-    conf = stack.get_run("t3_bodies", answer.json()["id"])["conf"]
+    conf = stack.get_run("request_bodies", answer.json()["id"])["conf"]
     assert conf["formFields"] == {"subject": ["invoice"], "tag": ["a", "b"]}
     (part,) = conf["parts"]
     assert {k: part[k] for k in ("name", "filename", "contentType", "size")} == {
@@ -200,18 +200,18 @@ def test_a_multipart_body_reaches_the_conf(stack, http):
 
 
 def test_an_oversize_multipart_file_is_413(stack, http):
-    before = run_ids(stack, "t3_bodies")
-    answer = http.post(url("t3_bodies", "t3-bodies"), files={"big": ("big.bin", b"\0" * (300 * 1024))})
+    before = run_ids(stack, "request_bodies")
+    answer = http.post(url("request_bodies", "t3-bodies"), files={"big": ("big.bin", b"\0" * (300 * 1024))})
     assert answer.status_code == 413, answer.text
     assert "big.bin" in answer.json()["message"] and "max_part_size" in answer.json()["message"]
-    assert run_ids(stack, "t3_bodies") == before
+    assert run_ids(stack, "request_bodies") == before
 
 
 def test_a_binary_body_reaches_the_conf_as_base64(stack, http):
     png = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
-    answer = http.post(url("t3_bodies", "t3-bodies"), content=png, headers={"Content-Type": "image/png"})
+    answer = http.post(url("request_bodies", "t3-bodies"), content=png, headers={"Content-Type": "image/png"})
     assert answer.status_code == 200, answer.text
-    assert base64.b64decode(stack.get_run("t3_bodies", answer.json()["id"])["conf"]["body"]) == png
+    assert base64.b64decode(stack.get_run("request_bodies", answer.json()["id"])["conf"]["body"]) == png
 
 
 # --- calendar conditions ------------------------------------------------------------------------
@@ -221,7 +221,7 @@ def _today_decides(http, key: str, predicate) -> None:
     """Send the request and check it against today's UTC date (again if midnight passed meanwhile)."""
     for _ in range(3):
         before = datetime.now(timezone.utc).date()
-        answer = http.post(url("t3_calendar", key), json={})
+        answer = http.post(url("conditions_calendar", key), json={})
         if datetime.now(timezone.utc).date() == before:
             assert answer.status_code == (200 if predicate(before) else 204), answer.text
             return
@@ -237,15 +237,15 @@ def test_day_week_condition_on_the_request_time(stack, http):
 
 
 def test_public_holiday_of_a_subdivision_from_the_body(stack, http):
-    assert http.post(url("t3_calendar", "t3-holiday"), json={"day": "2024-01-06"}).status_code == 200  # Epiphany
-    assert http.post(url("t3_calendar", "t3-holiday"), json={"day": "2024-01-08"}).status_code == 204
-    assert http.post(url("t3_calendar", "t3-holiday"), json={"day": "6 January"}).status_code == 204  # not ISO
+    assert http.post(url("conditions_calendar", "t3-holiday"), json={"day": "2024-01-06"}).status_code == 200  # Epiphany
+    assert http.post(url("conditions_calendar", "t3-holiday"), json={"day": "2024-01-08"}).status_code == 204
+    assert http.post(url("conditions_calendar", "t3-holiday"), json={"day": "6 January"}).status_code == 204  # not ISO
 
 
 def test_work_days_in_france(stack, http):
-    assert http.post(url("t3_calendar", "t3-workday"), json={"day": "2024-07-12"}).status_code == 200  # Friday
-    assert http.post(url("t3_calendar", "t3-workday"), json={"day": "2024-07-14"}).status_code == 204  # Bastille Day
-    assert http.post(url("t3_calendar", "t3-workday"), json={"day": "2024-07-13"}).status_code == 204  # Saturday
+    assert http.post(url("conditions_calendar", "t3-workday"), json={"day": "2024-07-12"}).status_code == 200  # Friday
+    assert http.post(url("conditions_calendar", "t3-workday"), json={"day": "2024-07-14"}).status_code == 204  # Bastille Day
+    assert http.post(url("conditions_calendar", "t3-workday"), json={"day": "2024-07-13"}).status_code == 204  # Saturday
 
 
 def test_the_issue_3_dags_import_cleanly(stack):
@@ -253,6 +253,6 @@ def test_the_issue_3_dags_import_cleanly(stack):
     assert status == 200, body
     mine = ("t3_", "webhook_inputs", "webhook_wait_outputs", "webhook_graph_validation")
     assert [e for e in body["import_errors"] if any(name in e["filename"] for name in mine)] == []
-    for dag_id in ("t3_inputs", "t3_wait", "t3_bodies", "t3_calendar", "webhook_inputs", "webhook_wait_outputs",
+    for dag_id in ("inputs_conf", "wait_outputs", "request_bodies", "conditions_calendar", "webhook_inputs", "webhook_wait_outputs",
                    "webhook_graph_validation"):
         assert stack.api("GET", f"/api/v2/dags/{dag_id}")[0] == 200, dag_id

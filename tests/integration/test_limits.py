@@ -1,4 +1,4 @@
-"""Issue 4: limits, through the real api-server (uvicorn -> Airflow's app -> a2wsgi -> Flask).
+"""Limits, through the real api-server (uvicorn -> Airflow's app -> a2wsgi -> Flask).
 
 Body size (``[webhook_trigger] max_body_size``, 1 MiB by default): 413 from Content-Length
 alone, and for chunked bodies while reading them, without waiting for (or buffering) the rest.
@@ -19,7 +19,7 @@ import pytest
 pytestmark = pytest.mark.integration
 
 PREFIX = "/api/v1/executions/webhook"
-SIZED = f"{PREFIX}/default/t4_limits/t4-limits-sized"
+SIZED = f"{PREFIX}/default/limits_bodies/t4-limits-sized"
 LIMIT = 1024 * 1024  # the default max_body_size; the session stack does not change it
 TOO_LARGE = {"message": f"Payload Too Large: the body must be at most {LIMIT} bytes"}
 
@@ -59,7 +59,7 @@ def test_small_chunked_body_is_accepted(http, stack):
 
     response = http.post(SIZED, content=chunks(), headers={"Content-Type": "application/json", "X-T4-Run": "1"})
     assert response.status_code == 200, response.text
-    assert stack.get_run("t4_limits", response.json()["id"])["conf"]["body"] == {"marker": marker}
+    assert stack.get_run("limits_bodies", response.json()["id"])["conf"]["body"] == {"marker": marker}
 
 
 def test_50_mb_chunked_upload_is_cut_short(stack):
@@ -122,7 +122,7 @@ def test_rate_limit_answers_429_with_retry_after(stack, http):
     marker = uuid.uuid4().hex
     statuses, refused = [], None
     for attempt in range(3 * stack.workers + 1):
-        response = http.post(f"{PREFIX}/default/t4_limits/t4-limits-rated", json={"marker": marker, "n": attempt})
+        response = http.post(f"{PREFIX}/default/limits_bodies/t4-limits-rated", json={"marker": marker, "n": attempt})
         statuses.append(response.status_code)
         if response.status_code == 429:
             refused = response
@@ -133,7 +133,7 @@ def test_rate_limit_answers_429_with_retry_after(stack, http):
     retry_after = refused.headers.get("Retry-After")
     assert retry_after is not None and retry_after.isdigit() and 1 <= int(retry_after) <= 60, retry_after
     assert "3 per 1 minute" in refused.json()["message"] or "3/minute" in refused.json()["message"], refused.text
-    runs = [r for r in stack.list_runs("t4_limits") if marker in str(r.get("conf"))]
+    runs = [r for r in stack.list_runs("limits_bodies") if marker in str(r.get("conf"))]
     assert len(runs) == statuses.count(200)  # the refused request wrote nothing
 
 
@@ -154,27 +154,27 @@ def raw_request(stack, method: str, path: str, body: bytes = b"{}", headers: dic
 
 @pytest.mark.parametrize("method", ["DELETE", "PATCH", "OPTIONS", "TRACE", "PROPFIND", "MKCOL", "PURGE"])
 def test_odd_methods_are_405_json(stack, method):
-    status, headers, body = raw_request(stack, method, f"{PREFIX}/default/t4_load/t4-load-key")
+    status, headers, body = raw_request(stack, method, f"{PREFIX}/default/load_sqlite/t4-load-key")
     assert status == 405, body
     assert body.startswith(b"{") and b"Method Not Allowed" in body, body
     assert {h.lower(): v for h, v in headers.items()}["allow"] == "GET, POST, PUT"
 
 
 def test_head_is_405_without_a_body(stack):
-    status, _headers, body = raw_request(stack, "HEAD", f"{PREFIX}/default/t4_load/t4-load-key")
+    status, _headers, body = raw_request(stack, "HEAD", f"{PREFIX}/default/load_sqlite/t4-load-key")
     assert status == 405 and body == b""
 
 
 @pytest.mark.parametrize("method", ["GET", "PUT", "POST"])
 def test_kestra_methods_are_accepted(stack, method):
-    status, _headers, body = raw_request(stack, method, f"{PREFIX}/default/t4_load/t4-load-key")
+    status, _headers, body = raw_request(stack, method, f"{PREFIX}/default/load_sqlite/t4-load-key")
     assert status == 200, body
 
 
 @pytest.mark.parametrize("size", [8 * 1024, 64 * 1024, 1024 * 1024])
 def test_huge_header_is_never_a_5xx(stack, size):
     try:
-        status, _headers, body = raw_request(stack, "POST", f"{PREFIX}/default/t4_load/t4-load-key",
+        status, _headers, body = raw_request(stack, "POST", f"{PREFIX}/default/load_sqlite/t4-load-key",
                                              headers={"X-Huge": "h" * size})
     except (ConnectionError, http.client.RemoteDisconnected):
         return  # refusing the connection is a fine answer to a megabyte of header
@@ -184,32 +184,32 @@ def test_huge_header_is_never_a_5xx(stack, size):
 
 def test_many_headers_are_never_a_5xx(stack):
     headers = {f"X-Many-{i}": "v" * 50 for i in range(500)}
-    status, _headers, body = raw_request(stack, "POST", f"{PREFIX}/default/t4_load/t4-load-key", headers=headers)
+    status, _headers, body = raw_request(stack, "POST", f"{PREFIX}/default/load_sqlite/t4-load-key", headers=headers)
     assert status < 500, body
 
 
 TRAVERSALS = [
-    "/default/t4_load/..",
-    "/default/../t4_load/t4-load-key",
-    "/default/t4_load/./t4-load-key",
+    "/default/load_sqlite/..",
+    "/default/../load_sqlite/t4-load-key",
+    "/default/load_sqlite/./t4-load-key",
     "/../../../api/v2/dags",
-    "/default/t4_load/t4-load-key/..",
-    "/default/t4_load/%2e%2e",
+    "/default/load_sqlite/t4-load-key/..",
+    "/default/load_sqlite/%2e%2e",
     "/%2e%2e/%2e%2e/%2e%2e/api/v2/dags",
-    "/default/t4_load/%2E%2E%2F%2E%2E",
+    "/default/load_sqlite/%2E%2E%2F%2E%2E",
     "/default%2Ft4_load/t4-load-key",  # decodes to the valid path: still one segment holding "/"
-    "/default/t4_load%2ft4-load-key",
-    "/default/t4_load/t4-load-key%2F..",
+    "/default/load_sqlite%2ft4-load-key",
+    "/default/load_sqlite/t4-load-key%2F..",
     "/..%2F..%2F..%2Fapi%2Fv2%2Fdags/x/y",
-    "/default/t4_load/..%5C..%5Cwindows",
-    "/default/t4_load/t4-load-key%00",
+    "/default/load_sqlite/..%5C..%5Cwindows",
+    "/default/load_sqlite/t4-load-key%00",
     "/%00/%00/%00",
-    "/default/t4_load/%25",
-    "/default/t4_load/%",
+    "/default/load_sqlite/%25",
+    "/default/load_sqlite/%",
     "/d%C3%A9j%C3%A0/%F0%9F%98%80/%ff%fe",
-    "/default/t4_load/t4-load-key/extra",
-    "/default/t4_load/t4-load-key/",
-    "/default/t4_load",
+    "/default/load_sqlite/t4-load-key/extra",
+    "/default/load_sqlite/t4-load-key/",
+    "/default/load_sqlite",
     "/",
 ]
 
@@ -223,5 +223,5 @@ def test_path_traversal_is_404_json(stack, path):
 
 def test_the_untraversed_path_works(stack):
     """The control for the traversal cases: the same URL, plainly written, starts a run."""
-    status, _headers, body = raw_request(stack, "POST", f"{PREFIX}/default/t4_load/t4-load-key")
+    status, _headers, body = raw_request(stack, "POST", f"{PREFIX}/default/load_sqlite/t4-load-key")
     assert status == 200, body

@@ -1,4 +1,4 @@
-"""Issue 2: an invalid declaration (a raw dict in a t2 DAG's params, which imports fine) answers
+"""An invalid declaration (a raw dict in a test DAG's params, which imports fine) answers
 404, leaves the api-server serving, is logged, and is reported by the listing, read here through
 the ``airflow-webhooks list`` console script run in the stack's environment. No key value
 appears in the listing nor in the api-server's log.
@@ -34,35 +34,35 @@ def listing(stack, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_an_invalid_declaration_is_404_listed_and_harmless(stack, http):
-    response = http.post(f"{PREFIX}/{NS}/t2_invalid/t2-invalid-key-value", json={"a": 1})
+    response = http.post(f"{PREFIX}/{NS}/declaration_invalid/t2-invalid-key-value", json={"a": 1})
     assert (response.status_code, response.content) == (404, NOT_FOUND)
     assert http.get(stack.health_url).status_code == 200
-    still = http.post(f"{PREFIX}/{NS}/t2_webhook/a-secret-key", json={"still": "served"})
+    still = http.post(f"{PREFIX}/{NS}/endpoint_webhook/a-secret-key", json={"still": "served"})
     assert still.status_code == 200, still.text
     server_log = stack.log("api-server")
-    assert "Invalid webhook declaration in DAG t2_invalid" in server_log
+    assert "Invalid webhook declaration in DAG declaration_invalid" in server_log
     assert "t2-invalid-key-value" not in server_log and "a-secret-key" not in server_log  # keys masked
 
     listed = json.loads(listing(stack, "--json").stdout)
-    (invalid,) = [i for i in listed["invalid"] if i["dag_id"] == "t2_invalid"]
+    (invalid,) = [i for i in listed["invalid"] if i["dag_id"] == "declaration_invalid"]
     assert invalid["reason"] == "webhook.conditions[0].type: conditions of type MultipleCondition are not supported"
-    assert invalid["fileloc"].endswith("t2_invalid.py")
-    assert not [w for w in listed["webhooks"] if w["dag_id"] == "t2_invalid"]
+    assert invalid["fileloc"].endswith("declaration_invalid.py")
+    assert not [w for w in listed["webhooks"] if w["dag_id"] == "declaration_invalid"]
 
     hooks = {(w["dag_id"], w["trigger_id"]): w for w in listed["webhooks"]}
-    assert hooks[("t2_webhook", "webhook")]["url"] == f"{stack.url}{PREFIX}/{NS}/t2_webhook/***"
-    assert hooks[("t2_webhook", "webhook")]["namespace"] == NS
-    assert hooks[("t2_disabled", "webhook")]["disabled"] is True
-    assert hooks[("t2_webhook", "webhook")]["disabled"] is False and hooks[("t2_webhook", "webhook")]["paused"] is False
-    assert hooks[("t2_webhook_condition", "webhook")]["conditions"] == [
+    assert hooks[("endpoint_webhook", "webhook")]["url"] == f"{stack.url}{PREFIX}/{NS}/endpoint_webhook/***"
+    assert hooks[("endpoint_webhook", "webhook")]["namespace"] == NS
+    assert hooks[("endpoint_disabled", "webhook")]["disabled"] is True
+    assert hooks[("endpoint_webhook", "webhook")]["disabled"] is False and hooks[("endpoint_webhook", "webhook")]["paused"] is False
+    assert hooks[("endpoint_condition", "webhook")]["conditions"] == [
         "ExpressionCondition {{ trigger.body.hello == 'world' }}"
     ]
-    assert [k for k in hooks if k[0] == "t2_list"] == [("t2_list", "alpha"), ("t2_list", "beta"), ("t2_list", "gamma")]
-    assert hooks[("t2_unicode", "webhook")]["url"].endswith(f"/{quote('équipe.données', safe='')}/t2_unicode/***")
+    assert [k for k in hooks if k[0] == "declaration_list"] == [("declaration_list", "alpha"), ("declaration_list", "beta"), ("declaration_list", "gamma")]
+    assert hooks[("endpoint_unicode", "webhook")]["url"].endswith(f"/{quote('équipe.données', safe='')}/endpoint_unicode/***")
 
     table = listing(stack).stdout
-    assert "conditions of type MultipleCondition are not supported" in table and "t2_invalid" in table
-    assert "t2_webhook_condition" in table
+    assert "conditions of type MultipleCondition are not supported" in table and "declaration_invalid" in table
+    assert "endpoint_condition" in table
     for output in (json.dumps(listed, ensure_ascii=False), table):
         leaked = [key for key in KEYS if key in output]
         assert not leaked, leaked

@@ -1,6 +1,6 @@
-"""Issue 4: under load, each delivery runs exactly once and nothing is lost.
+"""Under load, each delivery runs exactly once and nothing is lost.
 
-Each test starts its own Airflow with only ``tests/dags/t4pg_load.py`` and sends about 1,000
+Each test starts its own Airflow with only ``tests/dags/postgres_load.py`` and sends about 1,000
 deliveries from an asyncio client over loopback, a third of them redeliveries (the same bytes,
 headers and delivery id). Runs are counted through Airflow's REST API.
 
@@ -31,7 +31,7 @@ from tools.stack import AirflowStack
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
-DAG_ID = "t4pg_load"
+DAG_ID = "postgres_load"
 DAG_FILE = REPO / "tests" / "dags" / f"{DAG_ID}.py"
 GITHUB_SECRET = "t4pg-load-github-secret"
 REQUESTS = 1002  # 668 distinct deliveries + 334 redeliveries
@@ -41,7 +41,7 @@ SQLITE_BUSY_TIMEOUT = 0.05
 
 
 def _load_stack(database_url: str | None, workers: int, *, sqlite_busy_timeout: float | None = None) -> AirflowStack:
-    env = {"AIRFLOW_VAR_T4PG_GITHUB_SECRET": GITHUB_SECRET}
+    env = {"AIRFLOW_VAR_PG_GITHUB_SECRET": GITHUB_SECRET}
     stack = AirflowStack([], database_url=database_url, workers=workers, env=env)
     shutil.copy(DAG_FILE, stack.dags / DAG_FILE.name)
     if sqlite_busy_timeout is not None:

@@ -1,4 +1,4 @@
-"""Issue 6: every delivery to a known DAG lands in Airflow's audit log; metrics reach StatsD.
+"""Every delivery to a known DAG lands in Airflow's audit log; metrics reach StatsD.
 
 The audit entries are read back through Airflow's own REST API (``/api/v2/eventLogs``), the
 way Browse -> Audit Log and the Webhooks page read them. The metrics test starts its own
@@ -44,15 +44,15 @@ def _audit_entries(stack, dag_id: str, want: int, timeout: float = 30) -> list[d
 
 
 def test_deliveries_to_a_known_dag_are_in_the_audit_log_without_keys(stack, hook):
-    triggered = hook("POST", "t6", "t6_audit", KEY, json={"go": True, "marker": BODY_MARKER})
+    triggered = hook("POST", "t6", "audit_log_rows", KEY, json={"go": True, "marker": BODY_MARKER})
     assert triggered.status_code == 200, triggered.text
     run_id = triggered.json()["dag_run_id"]
-    assert hook("POST", "t6", "t6_audit", KEY, json={"go": False, "marker": BODY_MARKER}).status_code == 204
-    assert hook("POST", "t6", "t6_audit", "wrong-KEY-must-not-leak", json={"marker": BODY_MARKER}).status_code == 404
-    assert hook("POST", "t6", "t6_audit", "t6-off-KEY-must-not-leak").status_code == 409
-    assert hook("POST", "t6", "t6_no_such_dag", KEY).status_code == 404  # unknown DAG: not recorded
+    assert hook("POST", "t6", "audit_log_rows", KEY, json={"go": False, "marker": BODY_MARKER}).status_code == 204
+    assert hook("POST", "t6", "audit_log_rows", "wrong-KEY-must-not-leak", json={"marker": BODY_MARKER}).status_code == 404
+    assert hook("POST", "t6", "audit_log_rows", "t6-off-KEY-must-not-leak").status_code == 409
+    assert hook("POST", "t6", "audit_no_such_dag", KEY).status_code == 404  # unknown DAG: not recorded
 
-    entries = _audit_entries(stack, "t6_audit", want=4)
+    entries = _audit_entries(stack, "audit_log_rows", want=4)
     assert len(entries) == 4
     extras = {json.loads(e["extra"])["status"]: (e, json.loads(e["extra"])) for e in entries}
     assert sorted(extras) == [200, 204, 404, 409]
@@ -69,7 +69,7 @@ def test_deliveries_to_a_known_dag_are_in_the_audit_log_without_keys(stack, hook
     everything = json.dumps(entries)
     for secret in ("KEY-must-not-leak", BODY_MARKER):
         assert secret not in everything
-    status, unknown = stack.api("GET", "/api/v2/eventLogs?event=webhook&dag_id=t6_no_such_dag")
+    status, unknown = stack.api("GET", "/api/v2/eventLogs?event=webhook&dag_id=audit_no_such_dag")
     assert status == 200 and unknown["total_entries"] == 0
 
 
@@ -110,22 +110,22 @@ class _StatsdListener:
 def test_metrics_reach_statsd():
     listener = _StatsdListener()
     folder = Path(tempfile.mkdtemp(prefix="t6-metrics-dags-"))
-    shutil.copy(DAGS / "t6_metrics.py", folder)
+    shutil.copy(DAGS / "metrics_statsd.py", folder)
     secret = "t6-metrics-secret"
     env = {
         "AIRFLOW__METRICS__STATSD_ON": "True",
         "AIRFLOW__METRICS__STATSD_HOST": "127.0.0.1",
         "AIRFLOW__METRICS__STATSD_PORT": str(listener.port),
         "AIRFLOW__METRICS__STATSD_PREFIX": "airflow",
-        "AIRFLOW_VAR_T6_METRICS_SECRET": secret,
+        "AIRFLOW_VAR_METRICS_SECRET": secret,
     }
     try:
         with AirflowStack([folder], env=env) as stack, httpx.Client(base_url=stack.url, timeout=60) as client:
             stack.start()
-            url = f"{PREFIX}/t6/t6_metrics/t6-metrics-key"
+            url = f"{PREFIX}/t6/metrics_statsd/t6-metrics-key"
             body = json.dumps({"zen": "Keep it logically awesome."}).encode()
             headers = {"Content-Type": "application/json", "X-GitHub-Event": "ping",
-                       **sign(SignatureSpec("github", "{{ secret('T6_METRICS_SECRET') }}"), secret, body,
+                       **sign(SignatureSpec("github", "{{ secret('METRICS_SECRET') }}"), secret, body,
                               delivery_id="t6-delivery-1")}
             assert client.post(url, content=body, headers=headers).status_code == 200
             again = client.post(url, content=body, headers=headers)

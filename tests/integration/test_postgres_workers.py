@@ -1,4 +1,4 @@
-"""Issue 4: an api-server of several workers on PostgreSQL, and PostgreSQL going down under it.
+"""An api-server of several workers on PostgreSQL, and PostgreSQL going down under it.
 
 Each uvicorn worker is its own process with its own webhook index, so a DAG added later must
 reach every worker's index, and a database outage must be answered by every worker the same
@@ -35,9 +35,9 @@ from tools.tcp_proxy import TcpProxy
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 
 REPO = Path(__file__).resolve().parents[2]
-PLAIN = "/api/v1/executions/webhook/t4pg/t4pg_faults/t4pg-faults"
+PLAIN = "/api/v1/executions/webhook/t4pg/postgres_faults/t4pg-faults"
 SECRET_KEY = "t4pg-faults-key-from-the-database"
-BY_SECRET = f"/api/v1/executions/webhook/t4pg/t4pg_faults_secret/{SECRET_KEY}"
+BY_SECRET = f"/api/v1/executions/webhook/t4pg/postgres_faults_secret/{SECRET_KEY}"
 CONNECT_TIMEOUT = 3  # seconds, libpq's connect_timeout: how long a dead database host is waited for
 BOUND = 15.0  # seconds: an answer slower than this is a hang (measured times are printed)
 
@@ -70,7 +70,7 @@ def proxy(cluster):
 def pg_stack(proxy):
     stack = AirflowStack([], database_url=f"postgresql+psycopg2://postgres@127.0.0.1:{proxy.port}/airflow", workers=2)
     stack.set_connect_args({"connect_timeout": CONNECT_TIMEOUT})  # libpq waits forever by default
-    for dag_id in ("t4pg_faults", "t4pg_faults_secret"):
+    for dag_id in ("postgres_faults", "postgres_faults_secret"):
         shutil.copy(REPO / "tests" / "dags" / f"{dag_id}.py", stack.dags)
     try:
         stack.start()
@@ -169,12 +169,12 @@ def test_first_index_load_without_database_answers_503(workers, cluster):
 
 def test_dag_added_later_is_served_by_every_worker(workers):
     workers.wait_for_200()  # every worker has loaded its index before the DAG exists
-    path = "/api/v1/executions/webhook/t4pg/t4pg_added/t4pg-added-key"
+    path = "/api/v1/executions/webhook/t4pg/postgres_added/t4pg-added-key"
     assert {r.status for r in workers.send_to_every_worker(path, at_least=4)} == {404}
-    (workers.stack.dags / "t4pg_added.py").write_text(textwrap.dedent('''
+    (workers.stack.dags / "postgres_added.py").write_text(textwrap.dedent('''
         from airflow.sdk import DAG, task
 
-        with DAG(dag_id="t4pg_added", schedule=None,
+        with DAG(dag_id="postgres_added", schedule=None,
                  params={"webhook": {"key": "t4pg-added-key", "namespace": "t4pg"}}):
             @task
             def noop():
@@ -188,11 +188,11 @@ def test_dag_added_later_is_served_by_every_worker(workers):
     assert [r.status for r in replies] == [200] * len(replies), replies
     assert {r.worker for r in replies} == workers.pids
     for reply in replies:
-        assert workers.stack.get_run("t4pg_added", reply.body["dag_run_id"]) is not None
+        assert workers.stack.get_run("postgres_added", reply.body["dag_run_id"]) is not None
 
 
 def test_database_down_answers_503_quickly_then_200_again(workers, cluster):
-    status, body = workers.stack.api("POST", "/api/v2/variables", {"key": "T4PG_FAULTS_KEY", "value": SECRET_KEY})
+    status, body = workers.stack.api("POST", "/api/v2/variables", {"key": "PG_FAULTS_KEY", "value": SECRET_KEY})
     assert status in (200, 201), body
     workers.wait_for_200()
     workers.wait_for_200(BY_SECRET)  # the key is read from the database on each request (no cache)
@@ -210,7 +210,7 @@ def test_database_down_answers_503_quickly_then_200_again(workers, cluster):
     workers.wait_for_200(BY_SECRET)
     for reply in workers.send_to_every_worker(at_least=6):
         assert reply.status == 200, reply
-        assert workers.stack.get_run("t4pg_faults", reply.body["dag_run_id"]) is not None
+        assert workers.stack.get_run("postgres_faults", reply.body["dag_run_id"]) is not None
 
 
 def test_database_host_unreachable_answers_503_within_the_connect_timeout(workers, proxy):

@@ -1,4 +1,4 @@
-"""Issue 6: every recipe of docs/recipes.md, driven the way its sender drives it.
+"""Every recipe of docs/recipes.md, driven the way its sender drives it.
 
 Each test sends the sender's documented payload shape (``airflow_webhook_trigger.cli.samples``),
 signed with a real signature (``signatures.sign``, the scheme the sender uses), to the recipe's

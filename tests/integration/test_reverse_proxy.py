@@ -1,4 +1,4 @@
-"""Issue 4: ``docs/nginx-webhook-only.conf`` in a real nginx in front of the test Airflow.
+"""``docs/nginx-webhook-only.conf`` in a real nginx in front of the test Airflow.
 
 The shipped file is used as is, except for what only a test can decide (its listen port, the
 upstream port, a throwaway certificate and log paths): each of those lines must be found in the
@@ -32,7 +32,7 @@ pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 CONF = REPO / "docs" / "nginx-webhook-only.conf"
 NGINX = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None)
-WEBHOOK = "/api/v1/executions/webhook/t4pg/t4pg_faults/t4pg-faults"  # key t4pg-faults (tests/dags/t4pg_faults.py)
+WEBHOOK = "/api/v1/executions/webhook/t4pg/postgres_faults/t4pg-faults"  # key t4pg-faults (tests/dags/postgres_faults.py)
 
 
 def _certificate(folder: Path) -> tuple[Path, Path]:
@@ -131,7 +131,7 @@ def test_the_webhook_is_forwarded_and_its_run_created(nginx, stack):
     body = json.dumps({"via": "nginx"}).encode()
     status, raw = nginx.request("POST", WEBHOOK, body, {"Content-Type": "application/json"})
     assert status == 200, raw
-    run = stack.get_run("t4pg_faults", json.loads(raw)["dag_run_id"])
+    run = stack.get_run("postgres_faults", json.loads(raw)["dag_run_id"])
     assert run is not None and run["conf"]["body"] == {"via": "nginx"}
     status, raw = nginx.request("GET", WEBHOOK + "?source=nginx")
     assert status == 200, raw
@@ -144,7 +144,7 @@ def test_the_webhook_is_forwarded_and_its_run_created(nginx, stack):
     "/api/v1/executions/webhook/../../../v2/monitor/health",
     "/api/v1/executions/webhook/%2e%2e/%2e%2e/%2e%2e/v2/monitor/health",
     "/api/v1/executions/webhook/..%2f..%2f..%2fv2%2fmonitor%2fhealth",
-    "/api/v1/executions/webhook/t4pg/t4pg_faults/t4pg-faults/../../../../../v2/monitor/health",
+    "/api/v1/executions/webhook/t4pg/postgres_faults/t4pg-faults/../../../../../v2/monitor/health",
     "//api/v2/monitor/health",
     "/api/v2/monitor/health?/api/v1/executions/webhook/",
 ])
@@ -163,10 +163,10 @@ def test_airflow_itself_answers_those_paths(stack):
 
 
 def test_a_path_that_resolves_into_the_prefix_is_sent_resolved(nginx, stack):
-    status, raw = nginx.request("POST", "/api/v2/../v1/executions/webhook/t4pg/t4pg_faults/t4pg-faults", b"{}",
+    status, raw = nginx.request("POST", "/api/v2/../v1/executions/webhook/t4pg/postgres_faults/t4pg-faults", b"{}",
                                 {"Content-Type": "application/json"})
     assert status == 200, raw  # upstream got the normalized path, which is the webhook
-    assert stack.get_run("t4pg_faults", json.loads(raw)["dag_run_id"]) is not None
+    assert stack.get_run("postgres_faults", json.loads(raw)["dag_run_id"]) is not None
 
 
 @pytest.mark.parametrize("method", ["DELETE", "PATCH", "OPTIONS"])
@@ -183,15 +183,15 @@ def test_a_body_over_the_limit_is_refused_by_nginx(nginx):
 def test_the_access_log_masks_the_key(nginx):
     nginx.request("POST", WEBHOOK, b"{}", {"Content-Type": "application/json"})
     nginx.request("GET", WEBHOOK + "?masked=yes")
-    nginx.request("POST", "/api/v1/executions/%77ebhook/t4pg/t4pg_faults/t4pg%2dfaults", b"{}")  # spelled differently
+    nginx.request("POST", "/api/v1/executions/%77ebhook/t4pg/postgres_faults/t4pg%2dfaults", b"{}")  # spelled differently
     log = ""
     for _ in range(50):  # nginx writes the line once the response is sent
         log = (nginx.folder / "webhooks.access.log").read_text()
-        if "%77ebhook" not in log and log.count("/t4pg_faults/***") >= 3:
+        if "%77ebhook" not in log and log.count("/postgres_faults/***") >= 3:
             break
         time.sleep(0.1)
-    assert '"POST /api/v1/executions/webhook/t4pg/t4pg_faults/*** HTTP/1.1" 200' in log, log[-2000:]
-    assert '"GET /api/v1/executions/webhook/t4pg/t4pg_faults/***?masked=yes HTTP/1.1" 200' in log, log[-2000:]
+    assert '"POST /api/v1/executions/webhook/t4pg/postgres_faults/*** HTTP/1.1" 200' in log, log[-2000:]
+    assert '"GET /api/v1/executions/webhook/t4pg/postgres_faults/***?masked=yes HTTP/1.1" 200' in log, log[-2000:]
     assert "t4pg-faults" not in log and "t4pg%2dfaults" not in log, log[-2000:]
     default_log = nginx.folder / "default.access.log"
     assert not default_log.exists() or "t4pg-faults" not in default_log.read_text()
@@ -203,7 +203,7 @@ def test_a_flood_from_one_address_gets_429_from_nginx(nginx):
     statuses = []
     try:
         for _ in range(400):
-            conn.request("GET", "/api/v1/executions/webhook/t4pg/t4pg_no_such_dag/no-key")
+            conn.request("GET", "/api/v1/executions/webhook/t4pg/postgres_no_such_dag/no-key")
             response = conn.getresponse()
             response.read()
             statuses.append(response.status)

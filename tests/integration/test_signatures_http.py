@@ -1,6 +1,6 @@
-"""Issue 4: every signature scheme, end to end through the real api-server.
+"""Every signature scheme, end to end through the real api-server.
 
-``tests/dags/t4_signatures.py`` declares one trigger per scheme, each secret a ``secret('...')``
+``tests/dags/signatures_presets.py`` declares one trigger per scheme, each secret a ``secret('...')``
 template read from an Airflow Variable that this module sets through the REST API. A request
 signed the way the provider signs (``signatures.sign``) starts a run; a tampered body, a missing
 header, a wrong secret or a stale timestamp is a 401 whose body is the same whatever failed;
@@ -21,29 +21,29 @@ from airflow_webhook_trigger.signatures import SignatureSpec, parse_signature, s
 
 pytestmark = pytest.mark.integration
 
-DAG_ID = "t4_signatures"
+DAG_ID = "signatures_presets"
 UNAUTHORIZED = {"message": "Unauthorized: the request's signature is missing, invalid or too old"}
 SECRETS = {
-    "T4_SIG_GITHUB": "t4 github secret: It's a Secret to Everybody",
-    "T4_SIG_GITLAB": "t4-gitlab-token-5bd1e9",
-    "T4_SIG_STRIPE": "whsec_t4_stripe_test_secret",
-    "T4_SIG_SLACK": "8f742231b10e8888abcd99yyyzzz85a5",
-    "T4_SIG_STANDARD": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-    "T4_SIG_SHOPIFY": "t4-shopify-shared-secret",
-    "T4_SIG_HMAC": "t4-generic-hmac-secret",
+    "SIG_GITHUB": "t4 github secret: It's a Secret to Everybody",
+    "SIG_GITLAB": "t4-gitlab-token-5bd1e9",
+    "SIG_STRIPE": "whsec_t4_stripe_test_secret",
+    "SIG_SLACK": "8f742231b10e8888abcd99yyyzzz85a5",
+    "SIG_STANDARD": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    "SIG_SHOPIFY": "t4-shopify-shared-secret",
+    "SIG_HMAC": "t4-generic-hmac-secret",
 }
 # trigger id -> (how it is declared in the DAG, the Variable holding its secret)
 TRIGGERS: dict[str, tuple[dict, str]] = {
-    "github": ({"type": "github"}, "T4_SIG_GITHUB"),
-    "gitlab": ({"type": "gitlab"}, "T4_SIG_GITLAB"),
-    "stripe": ({"type": "stripe", "tolerance": 300}, "T4_SIG_STRIPE"),
-    "slack": ({"type": "slack"}, "T4_SIG_SLACK"),
-    "standard": ({"type": "standard"}, "T4_SIG_STANDARD"),
-    "shopify": ({"type": "shopify"}, "T4_SIG_SHOPIFY"),
+    "github": ({"type": "github"}, "SIG_GITHUB"),
+    "gitlab": ({"type": "gitlab"}, "SIG_GITLAB"),
+    "stripe": ({"type": "stripe", "tolerance": 300}, "SIG_STRIPE"),
+    "slack": ({"type": "slack"}, "SIG_SLACK"),
+    "standard": ({"type": "standard"}, "SIG_STANDARD"),
+    "shopify": ({"type": "shopify"}, "SIG_SHOPIFY"),
     "hmac": ({"type": "hmac", "algorithm": "sha512", "header": "X-Signature", "encoding": "base64",
-              "prefix": "sha512="}, "T4_SIG_HMAC"),
+              "prefix": "sha512="}, "SIG_HMAC"),
     "hmac_timed": ({"type": "hmac", "header": "X-Signature", "timestampHeader": "X-Timestamp", "tolerance": 60},
-                   "T4_SIG_HMAC"),
+                   "SIG_HMAC"),
 }
 TIMED = ("stripe", "slack", "standard", "hmac_timed")
 BODY_MACS = [t for t in TRIGGERS if t != "gitlab"]  # GitLab sends the secret itself: no MAC of the body
@@ -183,12 +183,12 @@ def test_rotated_secret_applies_without_restart(stack, hook, secrets):
     """The secret is a template read per request (cache 0 s in tests): a new value applies at once."""
     spec, old = spec_of("shopify")
     body, content_type = body_of("shopify")
-    set_variable(stack, "T4_SIG_SHOPIFY", "t4-shopify-rotated")
+    set_variable(stack, "SIG_SHOPIFY", "t4-shopify-rotated")
     try:
         assert post(hook, "shopify", body, content_type, sign(spec, old, body)).status_code == 401
         assert post(hook, "shopify", body, content_type, sign(spec, "t4-shopify-rotated", body)).status_code == 200
     finally:
-        set_variable(stack, "T4_SIG_SHOPIFY", old)
+        set_variable(stack, "SIG_SHOPIFY", old)
 
 
 # --- a literal secret is refused (parse_declaration's side: tests/unit/test_delivery_safety.py) ----
@@ -202,14 +202,14 @@ def test_literal_secret_dag_is_listed_as_invalid_and_never_served(stack, hook):
     assert done.returncode == 0, done.stderr[-3000:]
     listing = json.loads(done.stdout.strip().splitlines()[-1])
     invalid = {item["dag_id"]: item["reason"] for item in listing["invalid"]}
-    assert "t4_literal_secret" in invalid, listing["invalid"]
-    assert "signature.secret" in invalid["t4_literal_secret"]
-    assert "t4_literal_secret" not in {w["dag_id"] for w in listing["webhooks"]}
+    assert "signatures_literal_secret" in invalid, listing["invalid"]
+    assert "signature.secret" in invalid["signatures_literal_secret"]
+    assert "signatures_literal_secret" not in {w["dag_id"] for w in listing["webhooks"]}
     text = done.stdout + done.stderr
     assert "t4-literal-secret-value-0123456789" not in text
     for key in ("t4-sig-github", "t4-sig-hmac", "t4-literal-secret"):
         assert key not in text, f"key {key} shows in the listing"
-    response = hook("POST", "default", "t4_literal_secret", "t4-literal-secret", json={})
+    response = hook("POST", "default", "signatures_literal_secret", "t4-literal-secret", json={})
     assert response.status_code == 404
 
 

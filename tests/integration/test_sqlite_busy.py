@@ -1,4 +1,4 @@
-"""Issue 4: on SQLite, a busy database is a 503 with Retry-After, never a 500 and never a hang.
+"""On SQLite, a busy database is a 503 with Retry-After, never a 500 and never a hang.
 
 What SQLite raises: one writer at a time; a second writer waits for the busy timeout (Python's
 ``sqlite3`` default, 5 s; Airflow sets none) and then fails with ``sqlite3.OperationalError:
@@ -25,7 +25,7 @@ from tools.stack import AirflowStack
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
-URL_PATH = "/api/v1/executions/webhook/default/t4_load/t4-load-key"
+URL_PATH = "/api/v1/executions/webhook/default/load_sqlite/t4-load-key"
 
 
 def test_concurrent_deliveries_end_as_200_or_503(stack):
@@ -50,7 +50,7 @@ def test_concurrent_deliveries_end_as_200_or_503(stack):
     print(f"\nSQLite-or-session DB, 8 x 25 concurrent deliveries: {dict(statuses)} in {took:.1f} s")
     assert set(statuses) <= {200, 503}, statuses
     assert all(retry for status, retry, _ in answers if status == 503)
-    known = {run["dag_run_id"] for run in stack.list_runs("t4_load")}
+    known = {run["dag_run_id"] for run in stack.list_runs("load_sqlite")}
     created = [run_id for status, _, run_id in answers if status == 200]
     assert len(set(created)) == len(created)
     assert not [run_id for run_id in created if run_id not in known]
@@ -89,10 +89,10 @@ sqlite_pass_only = pytest.mark.skipif(bool(os.environ.get("WEBHOOK_TEST_DATABASE
 def impatient_stack():
     """Its own SQLite Airflow whose busy timeout is 0.5 s, so a held lock turns into 503 fast."""
     stack = AirflowStack([])
-    shutil.copy(REPO / "tests" / "dags" / "t4_load.py", stack.dags)
-    (stack.home / "t4_connect_args.py").write_text("CONNECT_ARGS = {'timeout': 0.5}\n")
+    shutil.copy(REPO / "tests" / "dags" / "load_sqlite.py", stack.dags)
+    (stack.home / "sqlite_connect_args.py").write_text("CONNECT_ARGS = {'timeout': 0.5}\n")
     stack.env["PYTHONPATH"] = str(stack.home)
-    stack.env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS"] = "t4_connect_args.CONNECT_ARGS"
+    stack.env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS"] = "sqlite_connect_args.CONNECT_ARGS"
     stack.env["AIRFLOW__WEBHOOK_TRIGGER__RETRY_AFTER"] = "7"
     try:
         stack.start()
@@ -126,10 +126,10 @@ def test_locked_database_is_503_then_the_retry_runs_once(impatient_stack):
         assert retried.json()["duplicate"] is False  # the 503 wrote nothing
         again = client.post(URL_PATH, json={"n": 1}, headers={"Idempotency-Key": key})
         assert again.json()["duplicate"] is True and again.json()["id"] == retried.json()["id"]
-    assert stack.get_run("t4_load", retried.json()["id"]) is not None
+    assert stack.get_run("load_sqlite", retried.json()["id"]) is not None
     log = stack.log("api-server")
     assert "answered 503, database unavailable: OperationalError" in log
-    assert "Webhook request for DAG t4_load failed" not in log  # the blueprint's 500 path
+    assert "Webhook request for DAG load_sqlite failed" not in log  # the blueprint's 500 path
 
 
 @sqlite_pass_only
@@ -159,5 +159,5 @@ def test_busy_timeout_too_short_for_the_load_still_only_200_or_503(impatient_sta
     print(f"\nSQLite, busy timeout 0.5 s, lock held 0.8 s of every 1.1 s: {dict(statuses)}")
     assert set(statuses) <= {200, 503}, statuses
     assert statuses[503] >= 1  # the lock really got in the way
-    known = {run["dag_run_id"] for run in stack.list_runs("t4_load")}
+    known = {run["dag_run_id"] for run in stack.list_runs("load_sqlite")}
     assert all(run_id in known for status, run_id in answers if status == 200)

@@ -1,8 +1,8 @@
-"""Issue 6: the Webhooks page respects Airflow's auth, with real users, and works in a real browser.
+"""The Webhooks page respects Airflow's auth, with real users, and works in a real browser.
 
 Its own Airflow (``teams`` fixture): SimpleAuthManager with real logins and multi-team mode, two
-DAG bundles owned by teams ``alpha`` and ``beta`` (``t6ui_alpha``, ``t6ui_beta``: copies of
-``tests/dags/t6ui_webhooks.py``; ``t6ui_invalid`` in alpha's), and three users:
+DAG bundles owned by teams ``alpha`` and ``beta`` (``ui_alpha``, ``ui_beta``: copies of
+``tests/dags/ui_webhooks.py``; ``ui_invalid`` in alpha's), and three users:
 
 - ``admin`` (admin): everything;
 - ``ana`` (viewer, team alpha): may read alpha's DAGs only, and may not trigger them;
@@ -49,10 +49,10 @@ def teams():
     for team in ("alpha", "beta"):
         folder = stack.home / f"{team}_dags"
         folder.mkdir()
-        shutil.copy(REPO / "tests" / "dags" / "t6ui_webhooks.py", folder / f"t6ui_{team}.py")
+        shutil.copy(REPO / "tests" / "dags" / "ui_webhooks.py", folder / f"t6ui_{team}.py")
         bundles.append({"name": f"{team}_bundle", "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle",
                         "kwargs": {"path": str(folder)}, "team_name": team})
-    shutil.copy(REPO / "tests" / "dags" / "t6ui_invalid.py", stack.home / "alpha_dags")
+    shutil.copy(REPO / "tests" / "dags" / "ui_invalid.py", stack.home / "alpha_dags")
     stack.env["AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST"] = json.dumps(bundles)
     try:
         stack.migrate()
@@ -63,7 +63,7 @@ def teams():
             tokens = {u: client.post("/auth/token", json={"username": u, "password": f"{u}-pw"}).json()["access_token"]
                       for u in USERS}
             admin = {"Authorization": f"Bearer {tokens['admin']}"}
-            for name, value in (("T6UI_KEY", KEY), ("T6UI_GH_SECRET", "unused")):
+            for name, value in (("UI_KEY", KEY), ("UI_GH_SECRET", "unused")):
                 variable = {"key": name, "value": value}
                 assert client.post("/api/v2/variables", json=variable, headers=admin).status_code == 201
             for team in ("alpha", "beta"):  # one delivery each, so each user has deliveries to see, or not
@@ -99,7 +99,7 @@ def test_anonymous_is_sent_to_login_and_refused_the_key(teams):
     assert page.status_code == 302
     assert page.headers["location"].startswith("/auth/login?next=")
     assert "webhook-trigger-ui" in page.headers["location"]
-    url = get(teams, f"{PAGE}/api/url/t6ui/t6ui_beta/github")
+    url = get(teams, f"{PAGE}/api/url/t6ui/ui_beta/github")
     assert url.status_code == 401 and "log in" in url.json()["message"]
     assert KEY not in url.text
 
@@ -108,42 +108,42 @@ def test_a_bad_or_forged_token_is_anonymous(teams):
     forged = teams.tokens["ben"][:-4] + "AAAA"
     for token in ("garbage", forged):
         with httpx.Client(base_url=teams.url, timeout=60, cookies={"_token": token}) as client:
-            assert client.get(f"{PAGE}/api/url/t6ui/t6ui_beta/github").status_code in (401, 403)
-            assert KEY not in client.get(f"{PAGE}/api/url/t6ui/t6ui_beta/github").text
-    bearer = get(teams, f"{PAGE}/api/url/t6ui/t6ui_beta/github", headers={"Authorization": f"Bearer {forged}"})
+            assert client.get(f"{PAGE}/api/url/t6ui/ui_beta/github").status_code in (401, 403)
+            assert KEY not in client.get(f"{PAGE}/api/url/t6ui/ui_beta/github").text
+    bearer = get(teams, f"{PAGE}/api/url/t6ui/ui_beta/github", headers={"Authorization": f"Bearer {forged}"})
     assert bearer.status_code in (401, 403) and KEY not in bearer.text
 
 
 def test_each_user_sees_only_the_dags_they_may_read(teams):
-    admin = wait_for_deliveries(teams, "admin", "t6ui_beta")
-    assert "t6ui_alpha" in admin and "t6ui_beta" in admin and "t6ui_invalid" in admin
+    admin = wait_for_deliveries(teams, "admin", "ui_beta")
+    assert "ui_alpha" in admin and "ui_beta" in admin and "ui_invalid" in admin
 
-    ana = wait_for_deliveries(teams, "ana", "t6ui_alpha")
-    assert "t6ui_alpha" in ana and "t6ui_invalid" in ana
-    assert "t6ui_beta" not in ana  # neither its webhooks nor its deliveries
+    ana = wait_for_deliveries(teams, "ana", "ui_alpha")
+    assert "ui_alpha" in ana and "ui_invalid" in ana
+    assert "ui_beta" not in ana  # neither its webhooks nor its deliveries
     assert 'class="reveal"' not in ana and "key hidden: you may not trigger this DAG" in ana
 
-    ben = wait_for_deliveries(teams, "ben", "t6ui_beta")
-    assert "t6ui_beta" in ben and 'class="reveal"' in ben
-    assert "t6ui_alpha" not in ben and "t6ui_invalid" not in ben
+    ben = wait_for_deliveries(teams, "ben", "ui_beta")
+    assert "ui_beta" in ben and 'class="reveal"' in ben
+    assert "ui_alpha" not in ben and "ui_invalid" not in ben
     for page in (admin, ana, ben):
         assert KEY not in page and "t6ui-plain-key" not in page
 
 
 def test_only_a_user_who_may_trigger_the_dag_gets_its_key(teams):
-    ben = get(teams, f"{PAGE}/api/url/t6ui/t6ui_beta/github", "ben")
+    ben = get(teams, f"{PAGE}/api/url/t6ui/ui_beta/github", "ben")
     assert ben.status_code == 200, ben.text
-    assert ben.json()["url"].endswith(f"/t6ui/t6ui_beta/{KEY}")
+    assert ben.json()["url"].endswith(f"/t6ui/ui_beta/{KEY}")
 
-    ana_own = get(teams, f"{PAGE}/api/url/t6ui/t6ui_alpha/github", "ana")
+    ana_own = get(teams, f"{PAGE}/api/url/t6ui/ui_alpha/github", "ana")
     assert ana_own.status_code == 403 and "allowed to trigger" in ana_own.json()["message"]
     assert KEY not in ana_own.text
     # another team's DAG is not even confirmed to exist
-    assert get(teams, f"{PAGE}/api/url/t6ui/t6ui_beta/github", "ana").status_code == 404
-    assert get(teams, f"{PAGE}/api/url/t6ui/t6ui_alpha/github", "ben").status_code == 404
-    other_team = get(teams, f"{PAGE}/dags/t6ui_alpha", "ben").text
+    assert get(teams, f"{PAGE}/api/url/t6ui/ui_beta/github", "ana").status_code == 404
+    assert get(teams, f"{PAGE}/api/url/t6ui/ui_alpha/github", "ben").status_code == 404
+    other_team = get(teams, f"{PAGE}/dags/ui_alpha", "ben").text
     assert 'id="webhooks"' not in other_team and "declares no webhook" in other_team
-    assert get(teams, f"{PAGE}/api/url/t6ui/t6ui_alpha/github", "admin").status_code == 200
+    assert get(teams, f"{PAGE}/api/url/t6ui/ui_alpha/github", "admin").status_code == 200
 
 
 # -- in a real browser ---------------------------------------------------------------------------
@@ -207,14 +207,14 @@ def test_browser_reveal_copy_and_dag_link(teams, browser):
 
     wait = login_and_open_webhooks(browser, teams, "ben")
     rows = webhook_rows(browser)
-    assert {dag for _, dag, _ in rows} == {"t6ui_beta"}
-    github = rows[("t6ui", "t6ui_beta", "github")]
+    assert {dag for _, dag, _ in rows} == {"ui_beta"}
+    github = rows[("t6ui", "ui_beta", "github")]
     url = github.find_element(By.CSS_SELECTOR, "code.url")
-    assert url.text.endswith("/t6ui/t6ui_beta/***")
+    assert url.text.endswith("/t6ui/ui_beta/***")
 
     github.find_element(By.CSS_SELECTOR, "button.reveal").click()
     wait.until(lambda _: url.text.endswith(KEY))
-    assert url.text == f"{teams.url}/api/v1/executions/webhook/t6ui/t6ui_beta/{KEY}"
+    assert url.text == f"{teams.url}/api/v1/executions/webhook/t6ui/ui_beta/{KEY}"
     github.find_element(By.CSS_SELECTOR, "button.reveal").click()  # "Hide"
     wait.until(lambda _: url.text.endswith("/***"))
 
@@ -222,15 +222,15 @@ def test_browser_reveal_copy_and_dag_link(teams, browser):
     copy.click()
     wait.until(lambda _: copy.text in ("Copied", "Copy failed"))
 
-    unset = rows[("t6ui", "t6ui_beta", "unset")]
+    unset = rows[("t6ui", "ui_beta", "unset")]
     unset.find_element(By.CSS_SELECTOR, "button.reveal").click()
     error = unset.find_element(By.CSS_SELECTOR, ".error")
-    wait.until(lambda _: error.is_displayed() and "T6UI_NEVER_SET" in error.text)
+    wait.until(lambda _: error.is_displayed() and "UI_NEVER_SET" in error.text)
 
     # A DAG link opens the DAG's page in the Airflow UI around the frame, not inside it.
     github.find_element(By.CSS_SELECTOR, "a.dag").click()
     browser.switch_to.default_content()
-    wait.until(lambda chrome: chrome.current_url.endswith("/dags/t6ui_beta"))
+    wait.until(lambda chrome: chrome.current_url.endswith("/dags/ui_beta"))
     wait.until(lambda chrome: not chrome.find_elements(By.CSS_SELECTOR, "iframe[title=Webhooks]"))
 
 
@@ -239,9 +239,9 @@ def test_browser_viewer_sees_masked_urls_only(teams, browser):
 
     login_and_open_webhooks(browser, teams, "ana")
     rows = webhook_rows(browser)
-    assert {dag for _, dag, _ in rows} == {"t6ui_alpha"}
+    assert {dag for _, dag, _ in rows} == {"ui_alpha"}
     assert not browser.find_elements(By.CSS_SELECTOR, "button.reveal, button.copy")
-    assert "key hidden" in rows[("t6ui", "t6ui_alpha", "github")].text
+    assert "key hidden" in rows[("t6ui", "ui_alpha", "github")].text
     assert KEY not in browser.page_source
 
 
@@ -260,14 +260,14 @@ def send_some_deliveries(stack, dag_id: str) -> None:
 def test_browser_screenshot_of_the_page(teams, browser, tmp_path):
     from selenium.webdriver.common.by import By
 
-    send_some_deliveries(teams, "t6ui_alpha")
+    send_some_deliveries(teams, "ui_alpha")
     deadline = time.monotonic() + 30
-    while "429" not in get(teams, f"{PAGE}/dags/t6ui_alpha", "admin").text and time.monotonic() < deadline:
+    while "429" not in get(teams, f"{PAGE}/dags/ui_alpha", "admin").text and time.monotonic() < deadline:
         time.sleep(0.5)
     browser.set_window_size(1400, 1700)
     login_and_open_webhooks(browser, teams, "admin")
     assert browser.find_elements(By.CSS_SELECTOR, "#deliveries-table tbody tr")
-    row = webhook_rows(browser)[("t6ui", "t6ui_alpha", "github")]
+    row = webhook_rows(browser)[("t6ui", "ui_alpha", "github")]
     row.find_element(By.CSS_SELECTOR, "button.reveal").click()
     browser.switch_to.default_content()
     time.sleep(1)

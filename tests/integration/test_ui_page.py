@@ -1,4 +1,4 @@
-"""Issue 6: the Webhooks page (Browse -> Webhooks), served by the plugin on a real api-server.
+"""The Webhooks page (Browse -> Webhooks), served by the plugin on a real api-server.
 
 The shared ``stack`` runs SimpleAuthManager with everyone admin, so these tests are about what the
 page shows: every declared webhook with its masked URL, conditions, signature and state, the
@@ -22,7 +22,7 @@ from airflow_webhook_trigger.signatures import SignatureSpec, sign
 pytestmark = [pytest.mark.integration, pytest.mark.airflow3_only]
 
 PAGE = "/webhook-trigger-ui"
-DAG = "t6ui_webhooks"
+DAG = "ui_webhooks"
 KEY = "t6ui-revealed-KEY-value"
 GH_SECRET = "t6ui-gh-secret"
 ROW = re.compile(r"<tr data-webhook='([^']*)'>(.*?)</tr>", re.DOTALL)
@@ -46,7 +46,7 @@ def row_of(page: str, table: str, trigger: str, dag_id: str = DAG) -> str:
 
 @pytest.fixture(scope="module")
 def secrets(stack):
-    for name, value in (("T6UI_KEY", KEY), ("T6UI_GH_SECRET", GH_SECRET)):
+    for name, value in (("UI_KEY", KEY), ("UI_GH_SECRET", GH_SECRET)):
         status, body = stack.api("POST", "/api/v2/variables", {"key": name, "value": value})
         assert status in (201, 409), body
         if status == 409:
@@ -100,8 +100,8 @@ def test_lists_every_webhook_with_its_declaration_and_no_key(http, secrets):
 def test_lists_invalid_declarations_with_file_and_reason(http):
     page = http.get(f"{PAGE}/").text
     invalid = page[page.index('<table id="invalid"') :]
-    row = next(r for r in re.findall(r"<tr>(.*?)</tr>", invalid, re.DOTALL) if "t6ui_invalid" in r)
-    assert "t6ui_invalid.py" in row
+    row = next(r for r in re.findall(r"<tr>(.*?)</tr>", invalid, re.DOTALL) if "ui_invalid" in r)
+    assert "ui_invalid.py" in row
     assert "webhook.condition: unknown property" in row
 
 
@@ -131,7 +131,7 @@ def test_reveal_renders_the_key_and_the_revealed_url_works(stack, http, hook, se
 @pytest.mark.parametrize(
     ("path", "status", "words"),
     [
-        (f"t6ui/{DAG}/unset", 422, ["T6UI_NEVER_SET", "is not set"]),
+        (f"t6ui/{DAG}/unset", 422, ["UI_NEVER_SET", "is not set"]),
         (f"t6ui/{DAG}/nope", 404, ["no webhook 'nope'"]),
         ("t6ui/no_such_dag/github", 404, ["no webhook"]),
         (f"elsewhere/{DAG}/github", 404, ["no webhook"]),
@@ -191,5 +191,5 @@ def test_the_dag_tab_shows_one_dag(http, secrets):
     assert all(k[1] == DAG for k, _ in rows(page, "deliveries-table"))
     other = http.get(f"{PAGE}/dags/webhook_bash_nothing_declared").text
     assert "declares no webhook" in other
-    invalid = http.get(f"{PAGE}/dags/t6ui_invalid").text
+    invalid = http.get(f"{PAGE}/dags/ui_invalid").text
     assert "webhook.condition: unknown property" in invalid and 'id="webhooks"' not in invalid

@@ -1,4 +1,4 @@
-"""Issue 7: the key never reaches Airflow 2's gunicorn access log (``http/access_log.py``)."""
+"""The key never reaches Airflow 2's gunicorn access log (``http/access_log.py``)."""
 
 from __future__ import annotations
 

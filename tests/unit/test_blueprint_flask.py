@@ -48,7 +48,7 @@ DECLARATIONS = {
     ],
     "flow_key_dag": {"key": "{{ flow.id }}-{{ flow.namespace }}", "namespace": "ns", "disabled": True},
     "default_ns_dag": {"key": "k", "disabled": True},
-    "broken_key_dag": {"key": "{{ secret('T2_NOT_SET_ANYWHERE') }}", "namespace": "ns", "disabled": True},
+    "broken_key_dag": {"key": "{{ secret('ENDPOINT_NOT_SET_ANYWHERE') }}", "namespace": "ns", "disabled": True},
     "invalid_dag": {"key": "k", "namespace": "io.kestra.tests", "conditions": [{"type": "MultipleCondition"}]},
 }
 

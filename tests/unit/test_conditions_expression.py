@@ -192,7 +192,7 @@ def test_expression_truthiness(expression, holds):
         "{{ trigger.body.hello.deeper.still }}",
         "{{ trigger.body.hello + 1 }}",  # type error
         "{{ trigger.body.__class__ }}",  # sandbox
-        "{{ secret('T2_NOT_SET_ANYWHERE') }}",
+        "{{ secret('ENDPOINT_NOT_SET_ANYWHERE') }}",
     ],
 )
 def test_an_error_counts_as_false(expression):

@@ -1,4 +1,4 @@
-"""Issue 4, in-process: literal secrets refused, what counts as "database unavailable", run ids
+"""Literal secrets refused, what counts as "database unavailable", run ids
 for dedupe, and request parsing that never raises and always yields a conf Airflow can store."""
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from airflow_webhook_trigger import storable
 from airflow_webhook_trigger.declarations import parse_declaration
 from airflow_webhook_trigger.errors import WebhookDeclarationError
-from airflow_webhook_trigger.request import WebhookRequest, parse_body, run_conf, trigger_variables
+from airflow_webhook_trigger.request import WebhookRequest, parse_body, trigger_variables
+from airflow_webhook_trigger.run_conf import run_conf
 
 # --- a literal secret is refused ------------------------------------------------------------------
 
@@ -71,7 +72,7 @@ def locked_database(tmp_path):
 def test_database_is_locked_is_unavailable(locked_database):
     from sqlalchemy.exc import OperationalError
 
-    from airflow_webhook_trigger import _compat
+    from airflow_webhook_trigger.airflow import database as _compat
 
     exc = _sqlalchemy_error("INSERT INTO dag_run VALUES ('x')", locked_database, timeout=0.05)
     assert isinstance(exc, OperationalError) and "database is locked" in str(exc)
@@ -79,7 +80,7 @@ def test_database_is_locked_is_unavailable(locked_database):
 
 
 def test_sqlite_faults_a_retry_will_not_cure_are_not_unavailable(locked_database):
-    from airflow_webhook_trigger import _compat
+    from airflow_webhook_trigger.airflow import database as _compat
 
     missing_table = _sqlalchemy_error("SELECT * FROM no_such_table", locked_database)
     assert "no such table" in str(missing_table)
@@ -87,7 +88,7 @@ def test_sqlite_faults_a_retry_will_not_cure_are_not_unavailable(locked_database
 
 
 def test_request_text_never_makes_an_error_unavailable():
-    from airflow_webhook_trigger import _compat
+    from airflow_webhook_trigger.airflow import database as _compat
 
     for text in ("database is locked", "could not connect to server", "connection refused"):
         assert not _compat.is_database_unavailable(ValueError(f"invalid literal for int(): '{text}'"))
@@ -97,7 +98,7 @@ def test_request_text_never_makes_an_error_unavailable():
 def test_driver_connection_errors_and_pool_timeouts_are_unavailable():
     from sqlalchemy.exc import IntegrityError, OperationalError, TimeoutError as PoolTimeout
 
-    from airflow_webhook_trigger import _compat
+    from airflow_webhook_trigger.airflow import database as _compat
 
     class PsycopgOperationalError(Exception):  # what a PostgreSQL driver raises, wrapped by SQLAlchemy
         pass
@@ -155,7 +156,7 @@ def test_encoded_slash_is_seen_in_every_server(raw, expected):
 
 
 def test_mask_key_in_logged_paths():
-    from airflow_webhook_trigger.http.asgi import mask_key
+    from airflow_webhook_trigger.urls import mask_keys as mask_key
 
     assert mask_key("/api/v1/executions/webhook/ns/dag/s3cr3t") == "/api/v1/executions/webhook/ns/dag/***"
     assert mask_key("/api/v1/executions/webhook/ns/dag/s3cr3t/extra") == "/api/v1/executions/webhook/ns/dag/***/extra"

@@ -15,9 +15,9 @@ from airflow_webhook_trigger.request import (
     WebhookRequest,
     multi_dict,
     parse_body,
-    run_conf,
     trigger_variables,
 )
+from airflow_webhook_trigger.run_conf import run_conf
 
 # --- the body ----------------------------------------------------------------------------------
 

@@ -8,7 +8,9 @@ import httpx
 import pytest
 
 from airflow_webhook_trigger.form_data import BodyRefused, MalformedBody, PayloadTooLarge
-from airflow_webhook_trigger.request import WebhookRequest, run_conf, trigger_variables
+from airflow_webhook_trigger.dispatch import body_refused_status
+from airflow_webhook_trigger.request import WebhookRequest, trigger_variables
+from airflow_webhook_trigger.run_conf import run_conf
 
 
 def request_of(content: bytes, content_type: str | None) -> WebhookRequest:
@@ -61,7 +63,7 @@ def test_an_oversize_file_is_refused_with_413(monkeypatch):
     monkeypatch.setenv("AIRFLOW__WEBHOOK_TRIGGER__MAX_PART_SIZE", "100")
     with pytest.raises(PayloadTooLarge) as info:
         trigger_variables(multipart({"a": "1"}, {"big": ("big.bin", b"x" * 101, "application/octet-stream")}))
-    assert info.value.status == 413
+    assert body_refused_status(info.value) == 413
     assert "big.bin" in str(info.value) and "max_part_size" in str(info.value)
     # exactly the limit is fine, and a long text field is not a file
     variables = trigger_variables(multipart({"a": "y" * 500}, {"ok": ("ok.bin", b"x" * 100)}))
@@ -88,7 +90,7 @@ def test_the_default_part_limit_is_256_kib():
 def test_a_malformed_multipart_body_is_refused_with_400(content, content_type):
     with pytest.raises(MalformedBody) as info:
         trigger_variables(request_of(content, content_type))
-    assert info.value.status == 400 and isinstance(info.value, BodyRefused)
+    assert body_refused_status(info.value) == 400 and isinstance(info.value, BodyRefused)
     assert "multipart" in str(info.value) or "Content-Disposition" in str(info.value)
 
 

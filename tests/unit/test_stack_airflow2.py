@@ -1,4 +1,4 @@
-"""Issue 7: what ``tools/stack.py`` maps so one test suite runs on Airflow 2 and 3."""
+"""What ``tools/stack.py`` maps so one test suite runs on Airflow 2 and 3."""
 
 from __future__ import annotations
 

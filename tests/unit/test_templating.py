@@ -164,36 +164,36 @@ def test_headers_are_case_insensitive_in_templates():
 
 
 def test_secret_reads_an_airflow_variable(monkeypatch):
-    monkeypatch.setenv("AIRFLOW_VAR_T2_SECRET", "s3cr3t")
-    assert render("{{ secret('T2_SECRET') }}", ctx()) == "s3cr3t"
-    assert render("{{ var.value.T2_SECRET }}", ctx()) == "s3cr3t"
-    assert render("{{ var.value.get('T2_SECRET') }}", ctx()) == "s3cr3t"
+    monkeypatch.setenv("AIRFLOW_VAR_ENDPOINT_SECRET", "s3cr3t")
+    assert render("{{ secret('ENDPOINT_SECRET') }}", ctx()) == "s3cr3t"
+    assert render("{{ var.value.ENDPOINT_SECRET }}", ctx()) == "s3cr3t"
+    assert render("{{ var.value.get('ENDPOINT_SECRET') }}", ctx()) == "s3cr3t"
 
 
 def test_var_json(monkeypatch):
-    monkeypatch.setenv("AIRFLOW_VAR_T2_JSON", '{"keys": {"my_dag": "abc"}}')
-    assert render("{{ var.json.T2_JSON['keys'][flow.id] }}", ctx()) == "abc"
+    monkeypatch.setenv("AIRFLOW_VAR_ENDPOINT_JSON", '{"keys": {"my_dag": "abc"}}')
+    assert render("{{ var.json.ENDPOINT_JSON['keys'][flow.id] }}", ctx()) == "abc"
 
 
 def test_var_value_get_with_a_default(monkeypatch):
-    monkeypatch.setenv("AIRFLOW_VAR_T2_SET", "v")
-    assert render("{{ var.value.get('T2_SET', 'fallback') }}", ctx()) == "v"
-    assert render("{{ var.value.get('T2_NOT_SET_ANYWHERE', 'fallback') }}", ctx()) == "fallback"
+    monkeypatch.setenv("AIRFLOW_VAR_ENDPOINT_SET", "v")
+    assert render("{{ var.value.get('ENDPOINT_SET', 'fallback') }}", ctx()) == "v"
+    assert render("{{ var.value.get('ENDPOINT_NOT_SET_ANYWHERE', 'fallback') }}", ctx()) == "fallback"
 
 
 def test_a_missing_secret_is_a_render_error_without_a_value():
-    with pytest.raises(TemplateRenderError, match="T2_NOT_SET_ANYWHERE"):
-        render("{{ secret('T2_NOT_SET_ANYWHERE') }}", ctx())
+    with pytest.raises(TemplateRenderError, match="ENDPOINT_NOT_SET_ANYWHERE"):
+        render("{{ secret('ENDPOINT_NOT_SET_ANYWHERE') }}", ctx())
 
 
 def test_secrets_are_cached_for_key_cache_seconds(monkeypatch):
     monkeypatch.setenv("AIRFLOW__WEBHOOK_TRIGGER__KEY_CACHE_SECONDS", "3600")
-    monkeypatch.setenv("AIRFLOW_VAR_T2_ROTATED", "old")
-    assert render("{{ secret('T2_ROTATED') }}", ctx()) == "old"
-    monkeypatch.setenv("AIRFLOW_VAR_T2_ROTATED", "new")
-    assert render("{{ secret('T2_ROTATED') }}", ctx()) == "old"  # within the cache time
+    monkeypatch.setenv("AIRFLOW_VAR_ENDPOINT_ROTATED", "old")
+    assert render("{{ secret('ENDPOINT_ROTATED') }}", ctx()) == "old"
+    monkeypatch.setenv("AIRFLOW_VAR_ENDPOINT_ROTATED", "new")
+    assert render("{{ secret('ENDPOINT_ROTATED') }}", ctx()) == "old"  # within the cache time
     monkeypatch.setenv("AIRFLOW__WEBHOOK_TRIGGER__KEY_CACHE_SECONDS", "0")
-    assert render("{{ secret('T2_ROTATED') }}", ctx()) == "new"  # a rotated secret applies
+    assert render("{{ secret('ENDPOINT_ROTATED') }}", ctx()) == "new"  # a rotated secret applies
 
 
 def test_payload_fields_named_like_dict_methods_are_data():

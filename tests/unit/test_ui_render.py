@@ -1,4 +1,4 @@
-"""Issue 6: the Webhooks page's pieces that need no server: reading audit rows, rendering the
+"""The Webhooks page's pieces that need no server: reading audit rows, rendering the
 page (escaping, links under a sub-path), and how the plugin registers it in the Airflow 3 UI."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import pytest
 from airflow_webhook_trigger.ui import URL_PREFIX, plugin_entries
 from airflow_webhook_trigger.ui.app import _base_url, _render, _ui_root
 from airflow_webhook_trigger.ui.deliveries import Delivery, from_row
-from airflow_webhook_trigger.ui.webhooks import InvalidRow, Page, WebhookRow, full_url
+from airflow_webhook_trigger.ui.webhooks import InvalidRow, Page, WebhookRow
+from airflow_webhook_trigger.urls import webhook_url as full_url
 
 WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
 

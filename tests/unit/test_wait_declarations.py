@@ -1,4 +1,4 @@
-"""Issue 3: which wait/outputs/inputs combinations a declaration may hold (refused at parse time)."""
+"""Which wait/outputs/inputs combinations a declaration may hold (refused at parse time)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,10 @@ import contextlib
 
 import pytest
 
-from airflow_webhook_trigger import _compat, runs, waiting
+from airflow_webhook_trigger import runs, waiting
+from airflow_webhook_trigger.airflow import xcom
+from airflow_webhook_trigger.airflow.dag_runs import common
+from airflow_webhook_trigger.dispatch import wait_and_answer
 from airflow_webhook_trigger.declarations import parse_declaration
 from airflow_webhook_trigger.dispatch import Outcome
 
@@ -40,7 +43,7 @@ def test_no_session_is_open_while_a_wait_sleeps(monkeypatch):
         assert sessions.open == 0, "a database session is held during the sleep"
         slept.append(seconds)
 
-    monkeypatch.setattr(_compat, "create_session", sessions)
+    monkeypatch.setattr(common, "create_session", sessions)
     monkeypatch.setattr(runs.time, "sleep", sleep)
     assert runs.wait_for_run("dag", "run", timeout=60) == "success"
     assert sessions.opened == 5 and len(slept) == 4
@@ -50,7 +53,7 @@ def test_no_session_is_open_while_a_wait_sleeps(monkeypatch):
 def test_a_wait_gives_up_at_its_timeout(monkeypatch):
     sessions = FakeSessions(["running"])
     clock = iter(range(0, 10_000))
-    monkeypatch.setattr(_compat, "create_session", sessions)
+    monkeypatch.setattr(common, "create_session", sessions)
     monkeypatch.setattr(runs.time, "monotonic", lambda: float(next(clock)))
     monkeypatch.setattr(runs.time, "sleep", lambda seconds: None)
     assert runs.wait_for_run("dag", "run", timeout=5) == "running"
@@ -66,7 +69,7 @@ CREATED = Outcome(200, {"id": "r1", "url": "http://airflow/dags/d/runs/r1"}, dag
 @pytest.mark.parametrize("state, status", [("success", 200), ("failed", 500), ("running", 202), ("queued", 202)])
 def test_the_status_follows_the_run(monkeypatch, state, status):
     monkeypatch.setattr(waiting, "wait_for_run", lambda dag_id, run_id, timeout: state)
-    answer = waiting.wait_and_answer(_trigger(), CREATED, {})
+    answer = wait_and_answer(_trigger(), CREATED, {})
     assert answer.status == status and answer.body["state"] == {"current": state.upper()}
     assert answer.body["id"] == "r1" and answer.body["url"].endswith("/runs/r1")
 
@@ -75,13 +78,13 @@ def test_text_plain_outputs_are_the_whole_body(monkeypatch):
     monkeypatch.setattr(waiting, "wait_for_run", lambda dag_id, run_id, timeout: "success")
     trigger = _trigger(returnOutputs=True, outputs="{{ trigger.parameters.validationToken[0] }}",
                        responseContentType="text/plain")
-    answer = waiting.wait_and_answer(trigger, CREATED, {"trigger": {"parameters": {"validationToken": ["abc 123"]}}})
+    answer = wait_and_answer(trigger, CREATED, {"trigger": {"parameters": {"validationToken": ["abc 123"]}}})
     assert (answer.status, answer.body, answer.content_type) == (200, "abc 123", "text/plain; charset=utf-8")
 
 
 def test_a_response_code_that_is_not_a_status_keeps_the_default(monkeypatch):
     monkeypatch.setattr(waiting, "wait_for_run", lambda dag_id, run_id, timeout: "failed")
-    monkeypatch.setattr(_compat, "return_values", lambda dag_id, run_id: {"t": 1})
+    monkeypatch.setattr(xcom, "return_values", lambda dag_id, run_id: {"t": 1})
     for code, expected in (("{{ 418 }}", 418), ("teapot", 500), ("{{ 999 }}", 500)):
-        answer = waiting.wait_and_answer(_trigger(returnOutputs=True, responseCode=code), CREATED, {})
+        answer = wait_and_answer(_trigger(returnOutputs=True, responseCode=code), CREATED, {})
         assert (answer.status, answer.body) == (expected, {"t": 1})

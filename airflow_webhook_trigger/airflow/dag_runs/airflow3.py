@@ -1,0 +1,122 @@
+"""Creating a webhook run on Airflow 3.
+
+The DAG's flags and its newest version come in one query (every round trip counts on this
+path), the DAG is deserialized once per version by a long-lived ``DBDagBag``, and the run is
+created with ``dag.create_dagrun`` as Airflow's own trigger API does. The unique ``(dag_id,
+run_id)`` of ``dag_run`` makes a redelivery one run across workers and replicas.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from airflow_webhook_trigger.airflow.dag_runs.common import (
+    ConfRefused,
+    CreatedRun,
+    DagGone,
+    DagPaused,
+    RunRequest,
+    existing_run_state,
+    run_state,
+)
+from airflow_webhook_trigger.airflow.database import DatabaseConflict, create_session, is_unique_violation
+from airflow_webhook_trigger.airflow.versions import HAS_ALLOWED_RUN_TYPES
+
+__all__ = ["create_run"]
+
+_DAG_BAG = None
+
+
+def _dag_bag():
+    """One long-lived DAG bag per process, so a DAG is deserialized once per version."""
+    global _DAG_BAG
+    if _DAG_BAG is None:
+        from airflow.models.dagbag import DBDagBag  # the ORM: api-server only
+
+        _DAG_BAG = DBDagBag(load_op_links=False)
+    return _DAG_BAG
+
+
+def _dag_state_and_version(session, dag_id: str):
+    """``(is_stale, is_paused, allowed_run_types, newest version id)`` in one query, or None.
+
+    Filtered on ``dag_version.dag_id``, which is indexed (unique with ``version_number``); a
+    filter on ``serialized_dag.dag_id`` scans every serialized DAG (docs/performance.md).
+    """
+    from airflow.models.dag import DagModel  # the ORM: api-server only
+    from airflow.models.dag_version import DagVersion
+    from airflow.models.serialized_dag import SerializedDagModel
+
+    newest = (
+        select(SerializedDagModel.dag_version_id)
+        .join(DagVersion, SerializedDagModel.dag_version_id == DagVersion.id)
+        .where(DagVersion.dag_id == dag_id)
+        .order_by(DagVersion.version_number.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    # allowed_run_types arrived in 3.2; before, every DAG accepts manual runs
+    allowed = DagModel.allowed_run_types if HAS_ALLOWED_RUN_TYPES else None
+    columns = [DagModel.is_stale, DagModel.is_paused, newest] + ([allowed] if allowed is not None else [])
+    row = session.execute(select(*columns).where(DagModel.dag_id == dag_id)).one_or_none()
+    if row is None:
+        return None
+    return row[0], row[1], (row[3] if allowed is not None else None), row[2]
+
+
+def create_run(request: RunRequest) -> CreatedRun:
+    """Create a queued manual run, or find the run with that id (a redelivery).
+
+    A concurrent delivery of the same id fails on the unique ``(dag_id, run_id)`` and is answered
+    with the winner's run; a unique violation on anything else is never answered as a run.
+    """
+    try:
+        return _create(request)
+    except Exception as exc:
+        if not is_unique_violation(exc):
+            raise
+        state = run_state(request.dag_id, request.run_id)  # the winner has committed: visible now
+        if state is None:  # not our run id: never answer 200 without a run behind it
+            raise DatabaseConflict(f"creating the run failed on a constraint: {type(exc).__name__}") from exc
+        return CreatedRun(request.run_id, state, created=False)
+
+
+def _create(request: RunRequest) -> CreatedRun:
+    from airflow.sdk.definitions.param import ParamValidationError  # api-server only
+    from airflow.utils.state import DagRunState
+    from airflow.utils.types import DagRunTriggeredByType, DagRunType
+
+    dag_id, run_id = request.dag_id, request.run_id
+    with create_session() as session:
+        if request.deduplicated:
+            existing = existing_run_state(session, dag_id, run_id)
+            if existing is not None:
+                return CreatedRun(run_id, existing, created=False)
+        found = _dag_state_and_version(session, dag_id)
+        if found is None or found[0]:
+            raise DagGone(dag_id)
+        is_stale, is_paused, allowed_run_types, version_id = found
+        if is_paused:
+            raise DagPaused(dag_id)
+        if allowed_run_types is not None and DagRunType.MANUAL not in allowed_run_types:
+            raise ConfRefused(f"DAG {dag_id!r} does not allow manual runs (allowed_run_types)")
+        dag = None if version_id is None else _dag_bag().get_dag(version_id, session=session)
+        if dag is None:
+            raise DagGone(dag_id)
+        try:
+            run = dag.create_dagrun(
+                run_id=run_id,
+                logical_date=None,
+                data_interval=None,
+                run_after=request.received_at,
+                conf=request.conf,
+                run_type=DagRunType.MANUAL,
+                triggered_by=DagRunTriggeredByType.REST_API,
+                triggering_user_name=request.triggering_user_name,
+                note=request.note,
+                state=DagRunState.QUEUED,
+                session=session,
+            )
+        except (ParamValidationError, ValueError, TypeError) as exc:
+            raise ConfRefused(str(exc)) from None
+        return CreatedRun(run_id, str(run.state), created=True)

@@ -1,0 +1,26 @@
+"""Where the Airflow UI is, and where it shows a run (for answers, the CLI and the Webhooks page)."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from airflow_webhook_trigger import config
+from airflow_webhook_trigger.airflow.versions import IS_AIRFLOW_2
+
+__all__ = ["ui_base_url", "run_url_path"]
+
+
+def ui_base_url() -> str:
+    """The Airflow UI's public base URL: [webhook_trigger] base_url, else [api] base_url
+    ([webserver] base_url on Airflow 2, as its own links), else ``""``."""
+    from airflow.configuration import conf  # Airflow's config: on use only
+
+    ui_section = "webserver" if IS_AIRFLOW_2 else "api"
+    return (config.get("base_url") or conf.get(ui_section, "base_url", fallback="") or "").rstrip("/")
+
+
+def run_url_path(dag_id: str, run_id: str) -> str:
+    """The run's page, relative to the UI's base URL."""
+    if IS_AIRFLOW_2:  # the classic UI shows a run in the DAG's grid view
+        return f"/dags/{quote(dag_id, safe='')}/grid?dag_run_id={quote(run_id, safe='')}"
+    return f"/dags/{quote(dag_id, safe='')}/runs/{quote(run_id, safe='')}"

@@ -1,0 +1,43 @@
+"""The webhook URL scheme, in one place: its prefix, building a webhook's URL, hiding its key.
+
+The key is a webhook's only credential and it travels in the URL path, so everything that
+prints or logs a webhook URL (answers, the listing, the CLI, the Webhooks page, the access logs
+of Airflow 3 and 2) builds or masks it here.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+__all__ = ["URL_PREFIX", "UI_PREFIX", "KEY_MASK", "webhook_url", "masked_url", "mask_keys"]
+
+URL_PREFIX = "/api/v1/executions/webhook"  # Kestra's path: /{namespace}/{flowId}/{key} follow
+UI_PREFIX = "/webhook-trigger-ui"  # where the Webhooks page is mounted on Airflow 3's api-server
+KEY_MASK = "***"
+
+# ``{URL_PREFIX}/{namespace}/{dag_id}/{key}`` anywhere in a path, request line, URL or header
+_KEY_ANYWHERE = re.compile("(" + re.escape(URL_PREFIX) + r"/[^/\s?#\"]*/[^/\s?#\"]*/)([^/\s?#\"]+)")
+
+
+def _segment(text: str) -> str:
+    return quote(text, safe="")
+
+
+def _url(base_url: str, namespace: str, dag_id: str, path_key: str) -> str:
+    return f"{base_url.rstrip('/')}{URL_PREFIX}/{_segment(namespace)}/{_segment(dag_id)}/{path_key}"
+
+
+def webhook_url(base_url: str, namespace: str, dag_id: str, key: str) -> str:
+    """The URL a sender calls, each part quoted."""
+    return _url(base_url, namespace, dag_id, _segment(key))
+
+
+def masked_url(base_url: str, namespace: str, dag_id: str) -> str:
+    """The webhook's URL with ``***`` for the key: what may be shown to anyone who reads the DAG."""
+    return _url(base_url, namespace, dag_id, KEY_MASK)
+
+
+def mask_keys(text: str) -> str:
+    """Every ``.../webhook/ns/dag/KEY`` in ``text`` as ``.../ns/dag/***``."""
+    return _KEY_ANYWHERE.sub(r"\1" + KEY_MASK, text) if URL_PREFIX in text else text
