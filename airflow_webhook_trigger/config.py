@@ -37,6 +37,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("base_url", "", "Public URL of the Airflow UI for run links (default: [api] base_url, then the request's host)."),
     Option("retry_after", "5", "Seconds sent in Retry-After when the database is busy (503)."),
     Option("wsgi_threads", "64", "Threads serving webhook requests in each api-server worker (waits sleep in them)."),
+    Option("max_pending_requests", "128", "Webhook requests one api-server worker admits at once (served or queued); "
+                                          "past it a request is answered 503 with Retry-After at once."),
+    Option("max_queue_seconds", "0.5", "Seconds an admitted request may wait for a thread before it is answered 503 "
+                                     "instead of served."),
 )
 _DEFAULTS = {option.name: option.default for option in OPTIONS}
 

@@ -25,10 +25,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench import machine, scenarios, targets  # noqa: E402
 from bench.chart import write_chart  # noqa: E402
 from bench.load import require_wrk  # noqa: E402
+from bench.overload import overload  # noqa: E402
 from bench.server import BenchServer  # noqa: E402
 
-FULL = {"seconds": 4.0, "rounds": 5, "concurrencies": [1, 4, 16], "sizes": [10, 1000, 5000]}
-QUICK = {"seconds": 2.0, "rounds": 1, "concurrencies": [1, 4, 16], "sizes": [10, 300]}
+FULL = {"seconds": 4.0, "rounds": 5, "concurrencies": [1, 4, 16], "sizes": [10, 1000, 5000],
+        "overload": {"requests": 2000, "concurrency": 128}}
+QUICK = {"seconds": 2.0, "rounds": 1, "concurrencies": [1, 4, 16], "sizes": [10, 300],
+         "overload": {"requests": 500, "concurrency": 128}}
 
 
 def _client_share(phase: dict) -> dict:
@@ -70,6 +73,7 @@ def run_phase(db: str, settings: dict, *, scale_here: bool, profile_dir: Path | 
         s, r, cs = settings["seconds"], settings["rounds"], settings["concurrencies"]
         phase["no_write"] = scenarios.no_write(server, cs, s, r)
         phase["triggering"] = scenarios.triggering(server, cs, s, r)
+        phase["overload"] = overload(server, **settings["overload"])
         if scale_here:
             sizes = settings["sizes"]
             phase["scale"] = scenarios.scale(server, sizes, s, r, declare_at={sizes[0], sizes[-1]})

@@ -17,6 +17,8 @@ NO_WRITE_RATIO = 0.8
 SCALE_LATENCY_RATIO = 1.2
 MEMORY_MB = 50.0
 DECLARATION_S = 5.0
+OVERLOAD_ANSWER_S = 10.0  # GitHub gives up on a delivery after 10 s
+OVERLOAD_503_S = 1.0
 
 
 def median_ratio(rounds: list[float | None]) -> float | None:
@@ -98,12 +100,30 @@ def _scale(db: str, rows: list[dict]) -> list[dict]:
     return out
 
 
+def _overload(db: str, row: dict | None) -> list[dict]:
+    if not row:
+        return []
+    burst = f"{db}: burst of {row['requests']} at concurrency {row['concurrency']}"
+    only = set(row["statuses"]) <= {"200", "503"}
+    return [
+        _target(f"{burst}, slowest answer", row["max_s"], f"<= {OVERLOAD_ANSWER_S:g} s, only 200/503",
+                row["max_s"] <= OVERLOAD_ANSWER_S and only,
+                f"statuses {row['statuses']}; p99 {row['p99_s']} s; 503 share {row['share_503']}"),
+        _target(f"{burst}, slowest 503", row["max_503_s"], f"<= {OVERLOAD_503_S:g} s, each with Retry-After",
+                row["max_503_s"] <= OVERLOAD_503_S and row["retry_after_on_every_503"]),
+        _target(f"{burst}, runs after retries", row["runs_added"], f"= {row['requests']} (one per delivery)",
+                row["runs_added"] == row["deliveries_with_a_run"] == row["requests"],
+                f"{row['retries']} retries; {row['deliveries_with_a_run']} deliveries answered 200"),
+    ]
+
+
 def evaluate(phases: dict[str, dict]) -> list[dict]:
     out: list[dict] = []
     for db, phase in phases.items():
         out += _triggering(db, phase.get("triggering", []))
         out += _no_write(db, phase.get("no_write", []))
         out += _scale(db, phase.get("scale", []))
+        out += _overload(db, phase.get("overload"))
     return out
 
 

@@ -16,13 +16,14 @@ import json
 import random
 import time
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
-__all__ = ["Delivery", "Answer", "Load", "make_deliveries", "send_all", "summary"]
+__all__ = ["Delivery", "Answer", "Load", "make_deliveries", "send_all", "summary", "by_delivery", "latest",
+           "retry_refused"]
 
 WEBHOOK_PREFIX = "/api/v1/executions/webhook"
 
@@ -129,3 +130,35 @@ def summary(label: str, load: Load) -> str:
             f"p99 {_percentile(latencies, 0.99) * 1000:.0f} ms, "
             f"max {max(latencies) * 1000:.0f} ms; load generator CPU {load.client_cpu_seconds:.1f} s "
             f"({100 * load.client_cpu_seconds / load.seconds:.0f}% of one core)")
+
+
+def by_delivery(answers: list[Answer]) -> dict[str, list[Answer]]:
+    """Every answer of each delivery id, in the order received."""
+    grouped: dict[str, list[Answer]] = defaultdict(list)
+    for answer in answers:
+        grouped[answer.delivery.delivery_id].append(answer)
+    return grouped
+
+
+def latest(answers: list[Answer]) -> dict[Delivery, Answer]:
+    """Each delivery's best answer so far: a 200 if it got one, else its last answer."""
+    best: dict[Delivery, Answer] = {}
+    for answer in answers:
+        if best.get(answer.delivery) is None or best[answer.delivery].status != 200:
+            best[answer.delivery] = answer
+    return best
+
+
+def retry_refused(base_url: str, answers: list[Answer], *, concurrency: int, rounds_timeout: float = 120,
+                  pause: float = 1.0) -> tuple[list[Answer], int]:
+    """A sender's retries: every delivery still without a 200 is sent again (one in flight per
+    delivery, ``pause`` between rounds) until each has its 200. Returns every answer and how many
+    retries were sent; raises TimeoutError when some delivery is still refused after the timeout."""
+    answers, retried, deadline = list(answers), 0, time.monotonic() + rounds_timeout
+    while pending := [d for d, a in latest(answers).items() if a.status != 200]:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{len(pending)} deliveries still refused after {rounds_timeout:g} s of retries")
+        time.sleep(pause)
+        answers += send_all(base_url, pending, concurrency=concurrency).answers
+        retried += len(pending)
+    return answers, retried

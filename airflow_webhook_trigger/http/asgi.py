@@ -15,6 +15,7 @@ from flask import Flask
 from werkzeug.exceptions import HTTPException
 
 from airflow_webhook_trigger import config
+from airflow_webhook_trigger.http.admission import AdmissionControl, QueueDeadline
 from airflow_webhook_trigger.http.blueprint import create_blueprint, json_error
 from airflow_webhook_trigger.http.bridge import BufferedWSGIBridge
 from airflow_webhook_trigger.urls import mask_keys
@@ -33,8 +34,9 @@ def create_flask_app(url_prefix: str | None = None) -> Flask:
 def create_webhook_asgi_app():
     """The webhook Flask app behind the buffered bridge, as the api-server serves it, with the
     key masked in the access log."""
-    return MaskKeyInAccessLog(BufferedWSGIBridge(create_flask_app(), workers=config.get_int("wsgi_threads"),
-                                                 body_limit=lambda: config.get_int("max_body_size")))
+    bridge = BufferedWSGIBridge(QueueDeadline(create_flask_app()), workers=config.get_int("wsgi_threads"),
+                                body_limit=lambda: config.get_int("max_body_size"))
+    return MaskKeyInAccessLog(AdmissionControl(bridge))
 
 
 class MaskKeyInAccessLog:

@@ -143,8 +143,8 @@ def create_blueprint(
     bp.record_once(lambda state: state.app.url_map.converters.setdefault("webhook_any_path", _AnyPath))
 
     # merge_slashes=False: an empty segment (``ns//key``) is a JSON 404, not an HTML redirect
-    @bp.route("/<namespace>/<flow_id>/<key>", methods=_ALL_METHODS, strict_slashes=True, merge_slashes=False)
-    def webhook(namespace: str, flow_id: str, key: str) -> Response:
+    @bp.route("/<namespace>/<dag_id>/<key>", methods=_ALL_METHODS, strict_slashes=True, merge_slashes=False)
+    def webhook(namespace: str, dag_id: str, key: str) -> Response:
         # the request object itself, once: each access through Flask's ``request`` proxy is a
         # context-variable look-up, and the 404/204 paths must stay as cheap as an empty view
         req = request._get_current_object()
@@ -159,9 +159,9 @@ def create_blueprint(
         except BodyTooLarge:  # close: a sender still uploading is not drained by the server
             return _json(413, f"Payload Too Large: the body must be at most {limit} bytes", {"Connection": "close"})
         try:
-            return to_response(handle(_webhook_request(req, body), namespace, flow_id, key, index=index))
+            return to_response(handle(_webhook_request(req, body), namespace, dag_id, key, index=index))
         except Exception:  # a bug of ours must still answer JSON, and be found in the log
-            log.exception("Webhook request for DAG %s failed", flow_id)
+            log.exception("Webhook request for DAG %s failed", dag_id)
             return _json(500, "Internal Server Error: the webhook failed unexpectedly; see the api-server log")
 
     @bp.route("/", defaults={"rest": ""}, methods=_ALL_METHODS, strict_slashes=False, merge_slashes=False)

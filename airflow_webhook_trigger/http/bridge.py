@@ -21,11 +21,14 @@ import contextvars
 import io
 import json
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from a2wsgi.wsgi import build_environ
+
+from airflow_webhook_trigger.http.admission import ENQUEUED_AT
 
 __all__ = ["BufferedWSGIBridge"]
 
@@ -52,6 +55,7 @@ class BufferedWSGIBridge:
             return
         body = await self._read_body(receive, self.body_limit())
         environ = build_environ(scope, io.BytesIO(body))
+        environ[ENQUEUED_AT] = time.monotonic()  # for QueueDeadline (admission.py)
         context = contextvars.copy_context()
         loop = asyncio.get_running_loop()
         status, headers, payload = await loop.run_in_executor(self.executor, context.run, self._call, environ)

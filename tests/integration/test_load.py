@@ -18,14 +18,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
-from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
 from tools import postgres
-from tools.loadgen import Answer, Delivery, make_deliveries, send_all, summary
+from tools.loadgen import Answer, Delivery, by_delivery, make_deliveries, retry_refused, send_all, summary
 from tools.stack import AirflowStack
 
 pytestmark = pytest.mark.integration
@@ -57,13 +55,6 @@ def _load_stack(database_url: str | None, workers: int, *, sqlite_busy_timeout: 
 def _deliveries() -> list[Delivery]:
     return make_deliveries(REQUESTS, namespace="t4pg", idem_key="t4pg-load", github_key="t4pg-load-github",
                            github_secret=GITHUB_SECRET)
-
-
-def _by_delivery(answers: list[Answer]) -> dict[str, list[Answer]]:
-    grouped: dict[str, list[Answer]] = defaultdict(list)
-    for answer in answers:
-        grouped[answer.delivery.delivery_id].append(answer)
-    return grouped
 
 
 def _run_ids(stack: AirflowStack) -> list[str]:
@@ -101,7 +92,7 @@ def test_postgres_two_workers_run_each_delivery_exactly_once():
 
     statuses = {a.status for a in load.answers}
     assert statuses == {200}, [(a.status, a.body) for a in load.answers if a.status != 200][:5]
-    grouped = _by_delivery(load.answers)
+    grouped = by_delivery(load.answers)
     distinct = len({d.delivery_id for d in deliveries})
     assert len(grouped) == distinct == REQUESTS - REQUESTS // 3
     run_of = _assert_same_run_per_delivery(grouped)
@@ -128,33 +119,17 @@ def test_sqlite_concurrent_deliveries_answer_200_or_503_and_lose_nothing():
                 assert answer.retry_after is not None and int(answer.retry_after) >= 1, answer
                 assert "retry" in answer.body["message"], answer.body
 
-        # the sender's retries: every delivery still without a 200 is sent again (one in flight
-        # per delivery, a pause between rounds) until each has its 200
-        retried, deadline = 0, time.monotonic() + 120
-        while pending := [d for d, a in _latest(answers).items() if a.status != 200]:
-            assert time.monotonic() < deadline, f"{len(pending)} deliveries still refused after 120 s of retries"
-            time.sleep(1)
-            again = send_all(stack.url, pending, concurrency=8)
-            retried += len(pending)
-            assert {a.status for a in again.answers} <= {200, 503}
-            answers += again.answers
+        # the sender's retries: every delivery still without a 200 is sent again until it has one
+        answers, retried = retry_refused(stack.url, answers, concurrency=8)
+        assert {a.status for a in answers} <= {200, 503}
         print(f"SQLite: {sum(a.status == 503 for a in load.answers)} answers were 503 "
               f"(with Retry-After); {retried} retries until every delivery had its 200")
         runs = _run_ids(stack)
     finally:
         stack.cleanup()
 
-    run_of = _assert_same_run_per_delivery(_by_delivery(answers))
+    run_of = _assert_same_run_per_delivery(by_delivery(answers))
     distinct = len({d.delivery_id for d in deliveries})
     assert len(run_of) == distinct
     assert len(runs) == len(set(runs)) == distinct, f"{len(runs)} runs for {distinct} deliveries"
     assert set(runs) == set(run_of.values()), "a 200 named a run that does not exist, or a run was not answered"
-
-
-def _latest(answers: list[Answer]) -> dict[Delivery, Answer]:
-    """Each delivery's best answer so far: a 200 if it got one, else its last answer."""
-    best: dict[Delivery, Answer] = {}
-    for answer in answers:
-        if best.get(answer.delivery) is None or best[answer.delivery].status != 200:
-            best[answer.delivery] = answer
-    return best

@@ -1,0 +1,92 @@
+"""Graceful under overload: a request the worker cannot serve soon is answered 503 at once.
+
+Why: a sender that pushes more than the api-server can take otherwise waits in a queue that
+grows until its client times out (GitHub gives up after 10 s), and then cannot tell whether
+its delivery became a run. A 503 with ``Retry-After`` is an answer it can act on, and with a
+delivery id its retry is deduplicated. Two bounds per api-server worker:
+
+- ``max_pending_requests``: requests admitted (being served or queued for a thread); past it, a
+  new request is refused before its body is read;
+- ``max_queue_seconds``: a request that waited that long for a thread is refused instead of
+  served, so an admitted request starts within a bounded time or gets its 503 then.
+
+Both answer the same 503 body; nothing is created for a refused request.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from airflow_webhook_trigger import config
+from airflow_webhook_trigger.airflow import metrics
+
+__all__ = ["AdmissionControl", "QueueDeadline", "ENQUEUED_AT", "overloaded_answer"]
+
+ENQUEUED_AT = "webhook_trigger.enqueued_at"  # environ key: when the bridge queued the request
+_MESSAGE = json.dumps({"message": "Service Unavailable: the webhook receiver is overloaded; retry later"}).encode()
+
+
+def overloaded_answer() -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """The 503: status, ASGI headers, body."""
+    headers = [(b"content-type", b"application/json"), (b"retry-after", config.get("retry_after").encode()),
+               (b"content-length", str(len(_MESSAGE)).encode())]
+    return 503, headers, _MESSAGE
+
+
+def _count(reason: str) -> None:
+    try:
+        if metrics.metrics_enabled():
+            metrics.stats().incr("webhook_trigger.overloaded", tags={"reason": reason})
+    except Exception:  # noqa: BLE001 - a broken metrics backend must not fail the answer
+        pass
+
+
+class AdmissionControl:
+    """ASGI: at most ``max_pending_requests`` requests in this worker; the next one gets 503.
+
+    Counted on the worker's event loop, so a plain integer needs no lock.
+    """
+
+    def __init__(self, app: Any, *, limit: Callable[[], int] | None = None) -> None:
+        self.app = app
+        self.limit = limit or (lambda: config.get_int("max_pending_requests"))
+        self.pending = 0
+        self.refused = 0
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self.pending >= self.limit():
+            self.refused += 1
+            _count("pending")
+            status, headers, body = overloaded_answer()
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        self.pending += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.pending -= 1
+
+
+class QueueDeadline:
+    """WSGI: a request that waited more than ``max_queue_seconds`` for a thread gets 503 unserved."""
+
+    def __init__(self, app: Callable, *, seconds: Callable[[], float] | None = None) -> None:
+        self.app = app
+        self.seconds = seconds or (lambda: config.get_float("max_queue_seconds"))
+
+    def __call__(self, environ: dict, start_response: Callable):
+        enqueued = environ.get(ENQUEUED_AT)
+        if enqueued is not None and time.monotonic() - enqueued > self.seconds():
+            _count("queue")
+            status, headers, body = overloaded_answer()
+            start_response(f"{status} Service Unavailable",
+                           [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers])
+            return [body]
+        return self.app(environ, start_response)

@@ -1,0 +1,57 @@
+"""The overload question: a burst several times what the server sustains, with delivery ids.
+
+Every request must be answered in bounded time, with a run (200) or a 503 carrying
+``Retry-After``; never a client timeout, never another 5xx. The sender then retries every 503
+(as GitHub or Stripe would) and must end with exactly one run per delivery, every 200 backed by
+a run in the database. Sent with ``tools/loadgen.py`` (asyncio httpx, one connection per
+request in flight) rather than wrk, because each delivery carries its own id and the retries
+need each answer.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter
+
+from bench.server import WEBHOOK, BenchServer
+from tools.loadgen import Delivery, latest, retry_refused, send_all
+
+__all__ = ["overload"]
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))] if ordered else 0.0
+
+
+def overload(server: BenchServer, requests: int = 2000, concurrency: int = 128) -> dict:
+    nonce = uuid.uuid4().hex[:8]
+    path = f"{WEBHOOK}/bench/bench_trigger/bench-key"
+    deliveries = [Delivery(f"{nonce}-{i:05d}", path, json.dumps({"n": i}).encode(),
+                           {"Content-Type": "application/json", "Idempotency-Key": f"{nonce}-{i:05d}"})
+                  for i in range(requests)]
+    runs_before = server.count_runs("bench_trigger")
+    burst = send_all(server.url, deliveries, concurrency=concurrency, timeout=600)
+    first = list(burst.answers)
+    statuses = Counter(a.status for a in first)
+    refused = [a for a in first if a.status == 503]
+    answers, retried = retry_refused(server.url, first, concurrency=16, rounds_timeout=600)
+    accepted = {a.body["dag_run_id"] for a in latest(answers).values() if a.status == 200}
+    server.drain(f"{WEBHOOK}/bench/bench_conditions/bench-key")
+    runs_added = server.count_runs("bench_trigger") - runs_before
+    latencies = [a.seconds for a in first]
+    return {
+        "requests": requests,
+        "concurrency": concurrency,
+        "seconds": round(burst.seconds, 2),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "share_503": round(len(refused) / requests, 3),
+        "retry_after_on_every_503": all(a.retry_after for a in refused),
+        "max_s": round(max(latencies), 3),
+        "p99_s": round(_percentile(latencies, 0.99), 3),
+        "max_503_s": round(max((a.seconds for a in refused), default=0.0), 3),
+        "retries": retried,
+        "deliveries_with_a_run": len(accepted),
+        "runs_added": runs_added,
+    }
