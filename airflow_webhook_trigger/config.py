@@ -38,6 +38,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("base_url", "", "Public URL of the Airflow UI for run links (default: [api] base_url, then the request's host)."),
     Option("retry_after", "5", "Seconds sent in Retry-After when the database is busy (503)."),
     Option("wsgi_threads", "64", "Threads serving webhook requests in each api-server worker (waits sleep in them)."),
+    Option("rate_limit_storage", "memory://", "Where rateLimit counters live, as a `limits` storage URI: memory:// "
+           "(each worker counts alone), redis://host:6379/0, redis+sentinel://host:26379/service, memcached://host:11211 "
+           "(shared by every worker and replica)."),
+    Option("rate_limit_storage_timeout", "0.5", "Seconds to connect to and wait for the rate-limit storage before "
+           "accepting the delivery without its limit."),
 )
 _DEFAULTS = {option.name: option.default for option in OPTIONS}
 
