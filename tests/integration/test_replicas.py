@@ -19,6 +19,7 @@ Runs are counted through Airflow's REST API. Numbers are printed: run with ``-s`
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 import uuid
@@ -61,7 +62,9 @@ def replicas(redis):
     env = {"AIRFLOW_VAR_T4PG_GITHUB_SECRET": GITHUB_SECRET}
     if redis is not None:
         env["AIRFLOW__WEBHOOK_TRIGGER__RATE_LIMIT_STORAGE"] = redis.url
-    stack = ReplicatedStack([], replicas=2, database_url=url, env=env)
+    # scripts/test's PostgreSQL pass sets 2 workers: then 2 replicas x 2 workers count one limit
+    stack = ReplicatedStack([], replicas=2, database_url=url, env=env,
+                            workers=int(os.environ.get("WEBHOOK_TEST_WORKERS", "1")))
     try:
         for dag_id in (LOAD_DAG, RATED_DAG):
             shutil.copy(REPO / "tests" / "dags" / f"{dag_id}.py", stack.dags)
@@ -174,6 +177,40 @@ def test_rate_limit_is_shared_by_the_replicas_through_redis(all_up, balancer, re
             assert retry_after is not None and 1 <= int(retry_after) <= 60, (retry_after, body)
     assert len(runs) == 10
     assert {r["dag_run_id"] for r in runs} == {body["dag_run_id"] for status, _, _, body in answers if status == 200}
+
+
+def test_redis_down_deliveries_are_accepted_and_logged_once_per_worker(all_up, balancer, redis):
+    """Fail open: with Redis stopped, requests over the limit are accepted (200, a run each), and
+    each worker logs it once (at most once a minute); once Redis is back, 429 again."""
+    if redis is None:
+        pytest.skip(redis_server.SKIP_REASON)
+    stack = all_up
+    marker = uuid.uuid4().hex
+    with httpx.Client(base_url=balancer.url, timeout=60) as client:
+        def send(n: int) -> httpx.Response:
+            return client.post(RATED, json={"marker": marker, "n": n})
+
+        redis.flush()
+        statuses = [send(n).status_code for n in range(12)]
+        assert statuses.count(200) == 10 and statuses.count(429) == 2, statuses
+        redis.stop()
+        try:
+            down = [send(n) for n in range(12, 32)]
+        finally:
+            redis.start()
+        after, n = [], 32
+        while not after or after[-1] != 429:  # each worker asks Redis again a second after its last failure
+            assert len(after) < 200, f"no 429 after Redis came back: {after}"
+            after.append(send(n).status_code)
+            n += 1
+            time.sleep(0.05)
+    logged = {stack.name(i): stack.log(stack.name(i)).count("Rate-limit storage redis://") for i in range(2)}
+    print(f"\nRedis stopped: 20 requests over the limit answered {dict(Counter(r.status_code for r in down))}; "
+          f"warnings logged per replica {logged}; Redis back: 429 again after {len(after)} requests")
+    assert [r.status_code for r in down] == [200] * 20, [(r.status_code, r.text) for r in down]
+    runs = {r["dag_run_id"] for r in stack.list_runs(RATED_DAG) if marker in str(r.get("conf"))}
+    assert {r.json()["dag_run_id"] for r in down} <= runs
+    assert all(1 <= count <= stack.workers for count in logged.values()), logged
 
 
 def test_a_dag_added_later_is_served_by_every_replica(all_up):
