@@ -71,11 +71,11 @@ _last_error = ""
 
 
 def _after_fork() -> None:
-    """In a forked child: a fresh lock (the parent's may have been held) and nothing built yet."""
-    global _lock, _built, _down_until
+    """In a forked child: a fresh lock (the parent's may have been held), nothing built, and
+    warnings of its own (a new worker logs its first failure even if its parent just did)."""
+    global _lock, _built, _down_until, _last_logged, _unlogged
     _lock = threading.Lock()
-    _built = None
-    _down_until = 0.0
+    _built, _down_until, _last_logged, _unlogged = None, 0.0, None, 0
 
 
 if hasattr(os, "register_at_fork"):

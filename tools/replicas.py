@@ -11,7 +11,8 @@ stack's own api-server (``stack.url``, its REST API); ``kill_replica(i)`` SIGKIL
 (a delivery and the redelivery right after it land on different replicas), with ``concurrency``
 in flight. What gets no answer at all (connection refused or reset, the server gone mid-request,
 or one of ``retry_statuses`` such as an ingress's 502) is sent again to the next replica (to the
-same address when there is one), as a retrying sender would; every attempt is recorded. ``on_answer`` is called after each attempt (to kill a replica mid-burst, say).
+same address when there is one), as a retrying sender would; every attempt is recorded.
+``on_answer`` is called after each attempt (to kill a replica mid-burst, say).
 """
 
 from __future__ import annotations

@@ -144,7 +144,8 @@ _CHILD = textwrap.dedent("""
 
 
 def _children(redis, dag_id: str, rate: str, counts: list[int]) -> list[subprocess.Popen]:
-    env = {**os.environ, ENV: redis.url, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, ENV: redis.url, "PYTHONPATH": path}
     procs = [subprocess.Popen([sys.executable, "-c", _CHILD, dag_id, rate, str(n)], env=env, text=True,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for n in counts]
     for proc in procs:
