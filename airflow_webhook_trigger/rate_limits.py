@@ -2,7 +2,8 @@
 
 Why ``limits``: it is the engine behind Flask-Limiter and SlowAPI, parses the familiar
 ``"N/second|minute|hour|day"`` notation, implements a moving window correctly, and keeps its
-counters in any of several storages named by a URI: ``[webhook_trigger] rate_limit_storage``.
+counters in any of several storages named by a URI: ``[webhook_trigger] rate_limit_storage``
+(memcached has no moving window: there the sliding window counter, a close estimate, is used).
 
 - ``memory://`` (the default): the counters live in each api-server worker's memory, so with W
   workers (times R replicas) the effective limit is up to W x R times the declared one.
@@ -38,7 +39,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from limits import RateLimitItem, parse, strategies
-from limits.storage import Storage, storage_from_string
+from limits.storage import MovingWindowSupport, SlidingWindowCounterSupport, Storage, storage_from_string
 
 from airflow_webhook_trigger import config
 
@@ -59,7 +60,7 @@ _clock = time.monotonic  # replaced by the unit tests
 class _Built:
     uri: str
     pid: int
-    limiter: strategies.MovingWindowRateLimiter | None  # None: the URI did not build
+    limiter: strategies.RateLimiter | None  # None: the URI did not build
 
 
 _lock = threading.Lock()
@@ -121,7 +122,7 @@ def reset() -> None:
         _built, _down_until, _last_logged, _unlogged, _last_error = None, 0.0, None, 0, ""
 
 
-def _limiter() -> strategies.MovingWindowRateLimiter | None:
+def _limiter() -> strategies.RateLimiter | None:
     """This process's limiter for the configured storage, built on first use; None: fail open."""
     uri = config.get("rate_limit_storage").strip() or DEFAULT_STORAGE
     built = _built
@@ -148,7 +149,7 @@ def _build(uri: str, *, again: bool = False) -> _Built:
             storage = storage_from_string(uri, **_storage_options(uri))
             if not isinstance(storage, Storage):  # e.g. "async+redis://": its calls would return coroutines
                 raise ValueError("an async storage cannot be used here: drop the 'async+' prefix")
-            built = _Built(uri, os.getpid(), strategies.MovingWindowRateLimiter(storage))
+            built = _Built(uri, os.getpid(), limiter_for(storage))
             _down_until = 0.0
         except Exception as exc:  # noqa: BLE001 - unknown scheme, missing package, sentinel down...
             built = _Built(uri, os.getpid(), None)
@@ -156,6 +157,16 @@ def _build(uri: str, *, again: bool = False) -> _Built:
             _last_error = f"{type(exc).__name__}: {exc}".replace(uri, _masked(uri))
         _built = built
         return built
+
+
+def limiter_for(storage: Storage) -> strategies.RateLimiter:
+    """The moving window where the storage has it (memory, Redis, MongoDB); else the sliding window
+    counter (memcached: a weighted estimate of the moving window); else a fixed window."""
+    if isinstance(storage, MovingWindowSupport):
+        return strategies.MovingWindowRateLimiter(storage)
+    if isinstance(storage, SlidingWindowCounterSupport):
+        return strategies.SlidingWindowCounterRateLimiter(storage)
+    return strategies.FixedWindowRateLimiter(storage)
 
 
 _REDIS_SCHEMES = {"redis", "rediss", "redis+unix", "valkey", "valkeys", "valkey+unix", "redis+cluster",

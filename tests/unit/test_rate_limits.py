@@ -275,3 +275,17 @@ def test_a_storage_uri_that_does_not_build_fails_open(monkeypatch, stats, caplog
     assert len(logged) == 1 and "is unavailable" in logged[0], logged
     assert "hunter2" not in caplog.text
     assert stats.counts[rate_limits.METRIC_UNAVAILABLE] == 3
+
+
+def test_the_strategy_follows_what_the_storage_supports():
+    """Moving window on memory and Redis; memcached has none: the sliding window counter there."""
+    from limits import strategies
+    from limits.storage import MemcachedStorage, MemoryStorage, RedisStorage
+
+    class Memcached(MemcachedStorage):  # no pymemcache needed: nothing is connected
+        def __init__(self) -> None:
+            pass
+
+    assert isinstance(rate_limits.limiter_for(MemoryStorage()), strategies.MovingWindowRateLimiter)
+    assert isinstance(rate_limits.limiter_for(RedisStorage("redis://127.0.0.1:1/0")), strategies.MovingWindowRateLimiter)
+    assert isinstance(rate_limits.limiter_for(Memcached()), strategies.SlidingWindowCounterRateLimiter)
