@@ -94,6 +94,36 @@ def balancer(replicas):
         yield proxy
 
 
+class Front:
+    """Where the rate-limit tests send: nginx (round robin over the replicas) when it is installed,
+    else the replicas in turn. ``post`` returns the answer and the replica that served it."""
+
+    def __init__(self, urls: list[str], via: str) -> None:
+        self.via = via
+        self.clients = [httpx.Client(base_url=url, timeout=60) for url in urls]
+        self.sent = 0
+
+    def post(self, path: str, **kwargs) -> tuple[httpx.Response, str]:
+        client = self.clients[self.sent % len(self.clients)]
+        self.sent += 1
+        response = client.post(path, **kwargs)
+        return response, response.headers.get("x-upstream") or str(client.base_url).rstrip("/").split("//")[1]
+
+    def close(self) -> None:
+        for client in self.clients:
+            client.close()
+
+
+@pytest.fixture(scope="module")
+def front(replicas, request):
+    if nginx_balancer.available():
+        sender = Front([request.getfixturevalue("balancer").url], "nginx")
+    else:
+        sender = Front(replicas.urls, "the replicas in turn (nginx is not installed)")
+    yield sender
+    sender.close()
+
+
 def _deliveries() -> list[Delivery]:
     return make_deliveries(REQUESTS, namespace="t4pg", idem_key="t4pg-load", github_key="t4pg-load-github",
                            github_secret=GITHUB_SECRET, seed=uuid.uuid4().int % 1000)
@@ -151,59 +181,57 @@ def test_each_delivery_runs_once_across_replicas(all_up):
     assert set(runs) == set(run_of.values())
 
 
-def test_rate_limit_is_shared_by_the_replicas_through_redis(all_up, balancer, redis):
+def test_rate_limit_is_shared_by_the_replicas_through_redis(all_up, front, redis):
     if redis is None:
         pytest.skip(redis_server.SKIP_REASON)
     stack = all_up
     redis.flush()
     marker = uuid.uuid4().hex
     answers = []
-    with httpx.Client(base_url=balancer.url, timeout=60) as client:
-        for n in range(40):
-            response = client.post(RATED, json={"marker": marker, "n": n})
-            answers.append((response.status_code, response.headers.get("x-upstream"),
-                            response.headers.get("retry-after"), response.json()))
+    for n in range(40):
+        response, served_by = front.post(RATED, json={"marker": marker, "n": n})
+        answers.append((response.status_code, served_by, response.headers.get("retry-after"), response.json()))
     statuses = Counter(status for status, *_ in answers)
-    upstreams = Counter(upstream for _, upstream, *_ in answers)
+    served = Counter(served_by for _, served_by, *_ in answers)
     runs = [r for r in stack.list_runs(RATED_DAG) if marker in str(r.get("conf"))]
-    print(f"\n40 requests through nginx to rateLimit 10/minute: statuses {dict(statuses)}, "
-          f"served by {dict(upstreams)}; {len(runs)} runs")
+    print(f"\n40 requests through {front.via} to rateLimit 10/minute: statuses {dict(statuses)}, "
+          f"served by {dict(served)}; {len(runs)} runs")
 
     assert statuses == {200: 10, 429: 30}, answers
     assert redis.command("KEYS", f"*{RATED_DAG}*") == b"*1"  # the one counter, in Redis
-    assert set(upstreams) == {f"127.0.0.1:{port}" for port in stack.ports}, upstreams  # both replicas counted
-    for status, upstream, retry_after, body in answers:
+    assert set(served) == {f"127.0.0.1:{port}" for port in stack.ports}, served  # both replicas counted
+    for status, _, retry_after, body in answers:
         if status == 429:
             assert retry_after is not None and 1 <= int(retry_after) <= 60, (retry_after, body)
     assert len(runs) == 10
     assert {r["dag_run_id"] for r in runs} == {body["dag_run_id"] for status, _, _, body in answers if status == 200}
 
 
-def test_redis_down_deliveries_are_accepted_and_logged_once_per_worker(all_up, balancer, redis):
+def test_redis_down_deliveries_are_accepted_and_logged_once_per_worker(all_up, front, redis):
     """Fail open: with Redis stopped, requests over the limit are accepted (200, a run each), and
     each worker logs it once (at most once a minute); once Redis is back, 429 again."""
     if redis is None:
         pytest.skip(redis_server.SKIP_REASON)
     stack = all_up
     marker = uuid.uuid4().hex
-    with httpx.Client(base_url=balancer.url, timeout=60) as client:
-        def send(n: int) -> httpx.Response:
-            return client.post(RATED, json={"marker": marker, "n": n})
 
-        redis.flush()
-        statuses = [send(n).status_code for n in range(12)]
-        assert statuses.count(200) == 10 and statuses.count(429) == 2, statuses
-        redis.stop()
-        try:
-            down = [send(n) for n in range(12, 32)]
-        finally:
-            redis.start()
-        after, n = [], 32
-        while not after or after[-1] != 429:  # each worker asks Redis again a second after its last failure
-            assert len(after) < 200, f"no 429 after Redis came back: {after}"
-            after.append(send(n).status_code)
-            n += 1
-            time.sleep(0.05)
+    def send(n: int) -> httpx.Response:
+        return front.post(RATED, json={"marker": marker, "n": n})[0]
+
+    redis.flush()
+    statuses = [send(n).status_code for n in range(12)]
+    assert statuses.count(200) == 10 and statuses.count(429) == 2, statuses
+    redis.stop()
+    try:
+        down = [send(n) for n in range(12, 32)]
+    finally:
+        redis.start()
+    after, n = [], 32
+    while not after or after[-1] != 429:  # each worker asks Redis again a second after its last failure
+        assert len(after) < 200, f"no 429 after Redis came back: {after}"
+        after.append(send(n).status_code)
+        n += 1
+        time.sleep(0.05)
     logged = {stack.name(i): stack.log(stack.name(i)).count("Rate-limit storage redis://") for i in range(2)}
     print(f"\nRedis stopped: 20 requests over the limit answered {dict(Counter(r.status_code for r in down))}; "
           f"warnings logged per replica {logged}; Redis back: 429 again after {len(after)} requests")
