@@ -12,7 +12,8 @@ stack's own api-server (``stack.url``, its REST API); ``kill_replica(i)`` SIGKIL
 in flight. What gets no answer at all (connection refused or reset, the server gone mid-request,
 or one of ``retry_statuses`` such as an ingress's 502) is sent again to the next replica (to the
 same address when there is one), as a retrying sender would; every attempt is recorded.
-``on_answer`` is called after each attempt (to kill a replica mid-burst, say).
+``on_answer(attempt, attempts, in_flight)`` is called after each attempt, with the requests
+still waiting for an answer per target (to kill a replica mid-burst, say).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import asyncio
 import os
 import signal
 import time
+from collections import Counter
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable
@@ -121,8 +123,9 @@ def latest_answers(attempts: list[Attempt]) -> dict[str, Attempt]:
 
 async def _send_spread(targets: list[str], deliveries: list[Delivery], concurrency: int, rounds: int,
                        retry_statuses: frozenset[int],
-                       on_answer: Callable[[Attempt, list[Attempt]], None] | None) -> list[Attempt]:
+                       on_answer: Callable[[Attempt, list[Attempt], Counter], None] | None) -> list[Attempt]:
     gate = asyncio.Semaphore(concurrency)
+    in_flight: Counter = Counter()  # target -> requests sent and not yet answered
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     attempts: list[Attempt] = []
     clients = {url: httpx.AsyncClient(base_url=url, timeout=60, limits=limits) for url in targets}
@@ -131,6 +134,7 @@ async def _send_spread(targets: list[str], deliveries: list[Delivery], concurren
             async with gate:
                 for n in range(rounds * len(targets)):
                     target = targets[(index + n) % len(targets)]
+                    in_flight[target] += 1
                     try:
                         response = await clients[target].post(delivery.path, content=delivery.body,
                                                               headers=delivery.headers)
@@ -143,9 +147,10 @@ async def _send_spread(targets: list[str], deliveries: list[Delivery], concurren
                             body = response.text
                         attempt = Attempt(delivery, target, response.status_code, body, None,
                                           response.headers.get("retry-after"), response.headers.get("x-upstream"))
+                    in_flight[target] -= 1
                     attempts.append(attempt)
                     if on_answer is not None:
-                        on_answer(attempt, attempts)
+                        on_answer(attempt, attempts, in_flight)
                     if attempt.status is not None and attempt.status not in retry_statuses:
                         return
                     if (n + 1) % len(targets) == 0:
@@ -160,7 +165,7 @@ async def _send_spread(targets: list[str], deliveries: list[Delivery], concurren
 
 def send_spread(targets: list[str], deliveries: list[Delivery], *, concurrency: int, rounds: int = 3,
                 retry_statuses: Iterable[int] = (),
-                on_answer: Callable[[Attempt, list[Attempt]], None] | None = None,
+                on_answer: Callable[[Attempt, list[Attempt], Counter], None] | None = None,
                 timeout: float = 300) -> list[Attempt]:
     """Send each delivery first to ``targets[i % n]``, then to the others while none answers.
 
