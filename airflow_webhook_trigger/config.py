@@ -41,6 +41,11 @@ OPTIONS: tuple[Option, ...] = (
                                           "past it a request is answered 503 with Retry-After at once."),
     Option("max_queue_seconds", "0.5", "Seconds an admitted request may wait for a thread before it is answered 503 "
                                      "instead of served."),
+    Option("rate_limit_storage", "memory://", "Where rateLimit counters live, as a `limits` storage URI: memory:// "
+           "(each worker counts alone), redis://host:6379/0, redis+sentinel://host:26379/service, memcached://host:11211 "
+           "(shared by every worker and replica)."),
+    Option("rate_limit_storage_timeout", "0.5", "Seconds to connect to and wait for the rate-limit storage before "
+           "accepting the delivery without its limit."),
 )
 _DEFAULTS = {option.name: option.default for option in OPTIONS}
 
