@@ -14,62 +14,28 @@ Routes (all need an Airflow login; the HTML ones redirect to the auth manager's 
 - ``GET /icon.svg``, ``/icon-dark.svg``: the menu icon.
 """
 
-# No ``from __future__ import annotations`` here: FastAPI reads the routes' annotations, and
-# ``Request`` is imported inside ``create_app`` (so importing this module stays cheap).
+# No ``from __future__ import annotations`` here: FastAPI reads the routes' annotations.
 import json
 import logging
 from datetime import datetime, timezone
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
-import jinja2
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from airflow_webhook_trigger.airflow import audit_log
 from airflow_webhook_trigger.airflow import ui_auth as auth
-from airflow_webhook_trigger.airflow.links import ui_base_url
+from airflow_webhook_trigger.ui.render import HERE, base_url, render_page
 from airflow_webhook_trigger.ui.webhooks import RevealRefused, build_page, reveal_url
-from airflow_webhook_trigger.urls import UI_PREFIX as URL_PREFIX
 
 __all__ = ["REVEAL_EVENT", "create_app"]
 
 log = logging.getLogger(__name__)
 
-HERE = Path(__file__).parent
 REVEAL_EVENT = "webhook.url_revealed"
 _ICON_COLOR, _ICON_COLOR_DARK = "#3f4a5a", "#e2e8f0"
 _NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
-
-
-def _ui_root(request) -> str:
-    """The Airflow UI's root path as the browser sees it (``""``, or ``/airflow`` behind a proxy)."""
-    root = request.scope.get("root_path", "")
-    return root.removesuffix(URL_PREFIX)
-
-
-def _base_url(request) -> str:
-    """Where senders reach this Airflow: configured base URL, else this request's origin."""
-    return ui_base_url() or f"{request.url.scheme}://{request.url.netloc}{_ui_root(request)}"
-
-
-@lru_cache(maxsize=1)
-def _environment():
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE)), autoescape=True,
-                             trim_blocks=True, lstrip_blocks=True)
-    env.filters["q"] = lambda value: quote(str(value), safe="")
-    env.filters["iso"] = lambda when: when.astimezone(timezone.utc).isoformat() if when else ""
-    return env
-
-
-def _render(request, page) -> str:
-    root = _ui_root(request)
-    return _environment().get_template("page.html").render(
-        page=page, ui_root=root, self_root=f"{root}{URL_PREFIX}",
-    )
 
 
 def _json(status: int, payload: dict[str, Any]):
@@ -93,8 +59,8 @@ def create_app():
         user = await auth.current_user(request)
         if user is None:
             return RedirectResponse(await run_in_threadpool(auth.login_url, str(request.url)), status_code=302)
-        page = await run_in_threadpool(build_page, user, base_url=_base_url(request), dag_id=dag_id)
-        return HTMLResponse(_render(request, page), headers=_NO_STORE)
+        page = await run_in_threadpool(build_page, user, base_url=base_url(request), dag_id=dag_id)
+        return HTMLResponse(render_page(request, page), headers=_NO_STORE)
 
     @app.get("/", response_class=HTMLResponse)
     async def all_webhooks(request: Request) -> Response:
@@ -110,7 +76,7 @@ def create_app():
         if user is None:
             return _json(401, {"message": "Unauthorized: log in to Airflow to see webhook URLs"})
         try:
-            url = await run_in_threadpool(reveal_url, user, namespace, dag_id, trigger_id, base_url=_base_url(request))
+            url = await run_in_threadpool(reveal_url, user, namespace, dag_id, trigger_id, base_url=base_url(request))
         except RevealRefused as refused:
             return _json(refused.status, {"message": refused.message})
         await run_in_threadpool(_audit_reveal, user, namespace, dag_id, trigger_id)

@@ -10,7 +10,9 @@ from types import SimpleNamespace
 import pytest
 
 from airflow_webhook_trigger.ui import URL_PREFIX, plugin_entries
-from airflow_webhook_trigger.ui.app import _base_url, _render, _ui_root
+from airflow_webhook_trigger.ui.render import base_url as _base_url
+from airflow_webhook_trigger.ui.render import render_page as _render
+from airflow_webhook_trigger.ui.render import ui_root as _ui_root
 from airflow_webhook_trigger.ui.deliveries import Delivery, from_row
 from airflow_webhook_trigger.ui.webhooks import InvalidRow, Page, WebhookRow
 from airflow_webhook_trigger.urls import webhook_url as full_url
