@@ -1,4 +1,4 @@
-"""Issue 6: the ``airflow-webhooks`` console script (and ``airflow webhooks``) against a real Airflow.
+"""Issue 6: the ``airflow-webhooks`` console script (and ``airflow webhook-trigger``) against a real Airflow.
 
 Each subcommand runs as a subprocess in the shared stack's environment (its AIRFLOW_HOME and
 database), as an operator would run it next to the api-server.
@@ -100,9 +100,9 @@ def test_send_signs_with_the_declared_secret(cli, stack):
 
 
 @pytest.mark.airflow3_only  # Airflow 2's CLI loads no commands from providers: the console script only
-def test_airflow_webhooks_group_in_airflows_own_cli(cli, stack):
-    done = cli("webhooks", "url", "t6_cli", "--trigger", "main", program=AIRFLOW)
+def test_airflow_webhook_trigger_group_in_airflows_own_cli(cli, stack):
+    done = cli("webhook-trigger", "url", "t6_cli", "--trigger", "main", program=AIRFLOW)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().endswith("/api/v1/executions/webhook/t6/t6_cli/t6-cli-KEY")
-    failed = cli("webhooks", "url", "t6_no_such_dag", program=AIRFLOW)
+    failed = cli("webhook-trigger", "url", "t6_no_such_dag", program=AIRFLOW)
     assert failed.returncode == 2 and "declares no webhook" in failed.stderr
