@@ -24,28 +24,34 @@ class Option:
     name: str
     default: str
     description: str
+    type: str = "string"  # Airflow's config types: string, integer, float, boolean
+    example: str | None = None
+    version_added: str = "0.1.0"
 
 
 OPTIONS: tuple[Option, ...] = (
-    Option("default_namespace", "default", "Namespace of a webhook whose declaration names none."),
-    Option("refresh_interval", "2", "Seconds between checks for new, changed or deleted declarations."),
-    Option("key_cache_seconds", "10", "How long a rendered key or secret is reused before rendering again."),
-    Option("max_body_size", "1048576", "Largest request body accepted, in bytes (413 above)."),
-    Option("max_part_size", "262144", "Largest multipart file kept base64-encoded in the conf, in bytes."),
-    Option("wait_timeout", "60", "Default seconds a `wait: true` request waits before answering 202."),
-    Option("wait_max_timeout", "600", "Largest `timeout` a declaration may ask for, in seconds."),
-    Option("base_url", "", "Public URL of the Airflow UI for run links (default: [api] base_url, then the request's host)."),
-    Option("retry_after", "5", "Seconds sent in Retry-After when the database is busy (503)."),
-    Option("wsgi_threads", "64", "Threads serving webhook requests in each api-server worker (waits sleep in them)."),
+    Option("default_namespace", "default", "Namespace of a webhook whose declaration names none.",
+           example="company.team"),
+    Option("refresh_interval", "2", "Seconds between checks for new, changed or deleted declarations.", "float"),
+    Option("key_cache_seconds", "10", "How long a rendered key or secret is reused before rendering again.", "float"),
+    Option("max_body_size", "1048576", "Largest request body accepted, in bytes (413 above).", "integer"),
+    Option("max_part_size", "262144", "Largest multipart file kept base64-encoded in the conf, in bytes.", "integer"),
+    Option("wait_timeout", "60", "Default seconds a `wait: true` request waits before answering 202.", "float"),
+    Option("wait_max_timeout", "600", "Largest `timeout` a declaration may ask for, in seconds.", "float"),
+    Option("base_url", "", "Public URL of the Airflow UI for run links (default: [api] base_url, then the request's host).",
+           example="https://airflow.example.com"),
+    Option("retry_after", "5", "Seconds sent in Retry-After when the database is busy (503).", "integer"),
+    Option("wsgi_threads", "64", "Threads serving webhook requests in each api-server worker (waits sleep in them).",
+           "integer"),
     Option("max_pending_requests", "128", "Webhook requests one api-server worker admits at once (served or queued); "
-                                          "past it a request is answered 503 with Retry-After at once."),
+           "past it a request is answered 503 with Retry-After at once.", "integer"),
     Option("max_queue_seconds", "0.5", "Seconds an admitted request may wait for a thread before it is answered 503 "
-                                     "instead of served."),
+           "instead of served.", "float"),
     Option("rate_limit_storage", "memory://", "Where rateLimit counters live, as a `limits` storage URI: memory:// "
            "(each worker counts alone), redis://host:6379/0, redis+sentinel://host:26379/service, memcached://host:11211 "
-           "(shared by every worker and replica)."),
+           "(shared by every worker and replica).", example="redis://redis:6379/0"),
     Option("rate_limit_storage_timeout", "0.5", "Seconds to connect to and wait for the rate-limit storage before "
-           "accepting the delivery without its limit."),
+           "accepting the delivery without its limit.", "float"),
 )
 _DEFAULTS = {option.name: option.default for option in OPTIONS}
 
@@ -66,6 +72,22 @@ def get(name: str) -> str:
     value = conf.get(SECTION, name, fallback=_DEFAULTS[name])
     _CACHE[name] = (env, now, value)
     return value
+
+
+def provider_config() -> dict:
+    """``OPTIONS`` as the ``config`` of this package's provider info (``get_provider_info``).
+
+    Airflow reads a provider's ``config`` (the schema of its own ``config.yml``) into its
+    configuration: the defaults then answer ``conf.get`` and ``airflow config get-value``, and
+    ``airflow config list`` writes the section with each option's description.
+    """
+    return {SECTION: {
+        "description": "Kestra-style webhooks (airflow-webhook-trigger): "
+                       "/api/v1/executions/webhook/{namespace}/{dag_id}/{key} starts a DAG run.",
+        "options": {option.name: {"description": option.description, "version_added": option.version_added,
+                                  "type": option.type, "example": option.example, "default": option.default}
+                    for option in OPTIONS},
+    }}
 
 
 def clear_cache() -> None:

@@ -96,7 +96,10 @@ class AirflowStack:
         workers: int = 1,
         env: dict[str, str] | None = None,
         progress: bool = False,
+        apps: str | None = None,
     ) -> None:
+        """``apps``: the api-server's ``--apps`` (``core``, ``execution``, ``all``; Airflow 3 only);
+        None starts it without the flag (Airflow's default, ``all``)."""
         self.home = Path(tempfile.mkdtemp(prefix="airflow-webhook-"))
         self.dags = self.home / "dags"
         self.dags.mkdir()
@@ -106,6 +109,7 @@ class AirflowStack:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.workers = workers
+        self.apps = apps
         self.progress = progress
         self.processes: dict[str, subprocess.Popen] = {}
         self.env = {
@@ -185,24 +189,50 @@ class AirflowStack:
         args = ["api-server", "--port", str(self.port), "--host", "127.0.0.1"]
         if self.workers > 1:
             args += ["--workers", str(self.workers)]
+        if self.apps:
+            args += ["--apps", self.apps]
         self._spawn("api-server", *args)
         self.wait_healthy(timeout)
         return self
 
     def wait_healthy(self, timeout: float = 120) -> None:
+        self._wait_for("api-server", self.health_url, timeout)
+
+    def _wait_for(self, name: str, health_url: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            proc = self.processes["api-server"]
+            proc = self.processes[name]
             if proc.poll() is not None:
-                raise RuntimeError(f"api-server exited with {proc.returncode}:\n{self.log('api-server')[-4000:]}")
+                raise RuntimeError(f"{name} exited with {proc.returncode}:\n{self.log(name)[-4000:]}")
             try:
-                with urllib.request.urlopen(self.health_url, timeout=2) as response:
+                with urllib.request.urlopen(health_url, timeout=2) as response:
                     if response.status == 200:
                         return
             except (urllib.error.URLError, OSError):
                 pass
             time.sleep(0.3)
-        raise TimeoutError(f"api-server not healthy after {timeout}s:\n{self.log('api-server')[-4000:]}")
+        raise TimeoutError(f"{name} not healthy after {timeout}s:\n{self.log(name)[-4000:]}")
+
+    def start_extra_api_servers(self, *apps: str, timeout: float = 120) -> dict[str, str]:
+        """More api-servers on this stack's home and database (Airflow 3), one per ``--apps`` value
+        given (``core``, ``execution``, ``all``), each on a port of its own, started together;
+        returns ``{apps: url}``. They are named ``api-server-<apps>`` for ``log()`` and
+        ``stop_process()``, and stop with the stack."""
+        urls = {}
+        for value in apps:
+            port = free_port()
+            urls[value] = f"http://127.0.0.1:{port}"
+            self._say(f"airflow api-server --apps {value} on {urls[value]} ...")
+            self._spawn(f"api-server-{value}", "api-server", "--port", str(port), "--host", "127.0.0.1", "--apps", value)
+        for value, url in urls.items():
+            self._wait_for(f"api-server-{value}", url + self._health_path(value), timeout)
+        return urls
+
+    @staticmethod
+    def _health_path(apps: str | None) -> str:
+        """What each ``--apps`` serves to check its health: core (and all) the REST API's monitor,
+        execution only its own ``/execution/health``."""
+        return "/execution/health" if apps and "core" not in apps and "all" not in apps else "/api/v2/monitor/health"
 
     def start_scheduler(self) -> AirflowStack:
         self._say("airflow scheduler + dag-processor ...")
@@ -220,6 +250,20 @@ class AirflowStack:
     def log(self, name: str) -> str:
         path = self.home / f"{name}.log"
         return path.read_text(errors="replace") if path.exists() else ""
+
+    def stop_process(self, name: str) -> None:
+        """Stop one process this stack started (e.g. an extra api-server) and forget it."""
+        proc = self.processes.pop(name)
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
 
     def stop(self) -> None:
         for proc in self.processes.values():
@@ -319,8 +363,9 @@ class AirflowStack:
 
     @property
     def health_url(self) -> str:
-        """The web server's health check (Airflow 3: ``/api/v2/monitor/health``; 2: ``/health``)."""
-        return f"{self.url}/api/v2/monitor/health" if AIRFLOW_MAJOR >= 3 else f"{self.url}/health"
+        """The web server's health check (Airflow 3: ``/api/v2/monitor/health``, or
+        ``/execution/health`` for ``apps="execution"``; 2: ``/health``)."""
+        return f"{self.url}{self._health_path(self.apps)}" if AIRFLOW_MAJOR >= 3 else f"{self.url}/health"
 
     def run_url(self, dag_id: str, run_id: str) -> str:
         """The run's page in Airflow's UI, as a webhook's answer links it."""

@@ -1,7 +1,7 @@
-"""The command line: ``airflow-webhooks`` (console script) and ``airflow webhooks`` (in Airflow's CLI).
+"""The command line: ``airflow-webhooks`` (console script) and ``airflow webhook-trigger`` (in Airflow's CLI).
 
 ``commands.py`` holds the subcommands (list, url, test, send) and the parser; ``airflow_group.py``
-registers them as Airflow's ``webhooks`` group; ``dry_run.py`` is what ``test`` evaluates,
+registers them as Airflow's ``webhook-trigger`` group; ``dry_run.py`` is what ``test`` evaluates,
 ``sending.py`` and ``samples.py`` what ``send`` signs and sends, ``support.py`` the shared
 helpers (the index of this environment, output). Nothing here is imported by the api-server's
 request path: ``main`` imports the commands only when the command line runs.

@@ -1,8 +1,8 @@
-"""``airflow-webhooks`` (and ``airflow webhooks``): the command line for people operating webhooks.
+"""``airflow-webhooks`` (and ``airflow webhook-trigger``): the command line for people operating webhooks.
 
 One function per subcommand (``cmd_<name>``), each declared once in ``COMMANDS`` with its
 arguments; ``build_parser`` turns that table into the argparse parser of the console script,
-and ``airflow_group.get_cli_commands`` into Airflow's own ``airflow webhooks ...`` group. Both run
+and ``airflow_group.get_cli_commands`` into Airflow's own ``airflow webhook-trigger ...`` group. Both run
 in an Airflow environment (same AIRFLOW_HOME and configuration as the api-server) and read the
 same index the api-server serves from. Progress goes to stderr, answers to stdout; an error
 says what to change and exits 2.

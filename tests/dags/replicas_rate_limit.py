@@ -1,4 +1,4 @@
-"""Issue 7 (replicas): a trigger limited to 10 requests a minute, shared by every replica.
+"""Replicas: a trigger limited to 10 requests a minute, shared by every replica.
 
 With ``[webhook_trigger] rate_limit_storage`` on Redis, the 10 are counted across all
 api-server workers and replicas (``tests/integration/test_replicas.py``); with the default

@@ -1,4 +1,4 @@
-"""The ``airflow-webhooks`` console script (and ``airflow webhooks``) against a real Airflow.
+"""The ``airflow-webhooks`` console script (and ``airflow webhook-trigger``) against a real Airflow.
 
 Each subcommand runs as a subprocess in the shared stack's environment (its AIRFLOW_HOME and
 database), as an operator would run it next to the api-server.
@@ -100,9 +100,9 @@ def test_send_signs_with_the_declared_secret(cli, stack):
 
 
 @pytest.mark.airflow3_only  # Airflow 2's CLI loads no commands from providers: the console script only
-def test_airflow_webhooks_group_in_airflows_own_cli(cli, stack):
-    done = cli("webhooks", "url", "cli_commands", "--trigger", "main", program=AIRFLOW)
+def test_airflow_webhook_trigger_group_in_airflows_own_cli(cli, stack):
+    done = cli("webhook-trigger", "url", "cli_commands", "--trigger", "main", program=AIRFLOW)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().endswith("/api/v1/executions/webhook/t6/cli_commands/t6-cli-KEY")
-    failed = cli("webhooks", "url", "audit_no_such_dag", program=AIRFLOW)
+    failed = cli("webhook-trigger", "url", "audit_no_such_dag", program=AIRFLOW)
     assert failed.returncode == 2 and "declares no webhook" in failed.stderr

@@ -1,4 +1,4 @@
-"""Issue 7: several api-server replicas on one PostgreSQL database, rate limits shared through Redis.
+"""Several api-server replicas on one PostgreSQL database, rate limits shared through Redis.
 
 Two separate ``airflow api-server`` processes (``tools/replicas.py``: one AIRFLOW_HOME and one
 database, migrated and serialized once, each replica on its own port) stand for two machines
@@ -36,7 +36,7 @@ from tools.replicas import Attempt, ReplicatedStack, latest_answers, send_spread
 pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.airflow3_only]
 
 REPO = Path(__file__).resolve().parents[2]
-LOAD_DAG = "t4pg_load"
+LOAD_DAG = "postgres_load"
 RATED_DAG = "replicas_rate_limit"
 GITHUB_SECRET = "t4pg-load-github-secret"
 RATED = "/api/v1/executions/webhook/replicas/replicas_rate_limit/replicas-rated"
@@ -59,7 +59,7 @@ def replicas(redis):
     if not postgres.available():
         pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
     url = postgres.ensure_postgres()
-    env = {"AIRFLOW_VAR_T4PG_GITHUB_SECRET": GITHUB_SECRET}
+    env = {"AIRFLOW_VAR_PG_GITHUB_SECRET": GITHUB_SECRET}
     if redis is not None:
         env["AIRFLOW__WEBHOOK_TRIGGER__RATE_LIMIT_STORAGE"] = redis.url
     # scripts/test's PostgreSQL pass sets 2 workers: then 2 replicas x 2 workers count one limit

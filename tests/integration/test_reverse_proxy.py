@@ -6,6 +6,8 @@ file, so the test breaks if the documented config drifts. Through nginx the webh
 everything else of Airflow (UI, REST API, auth, execution API), also by path tricks, answers 404
 or 403 without reaching Airflow. Requests go through ``http.client`` because it sends a path
 exactly as given (httpx would resolve ``..`` itself). Skipped when nginx is not installed.
+The paths nginx forwards are those of the Kubernetes Ingress, deploy/ingress.yaml (read here, and
+compared line by line in tests/unit/test_deploy_recipes.py).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tools.stack import free_port
 
@@ -33,6 +36,9 @@ REPO = Path(__file__).resolve().parents[2]
 CONF = REPO / "docs" / "nginx-webhook-only.conf"
 NGINX = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None)
 WEBHOOK = "/api/v1/executions/webhook/t4pg/postgres_faults/t4pg-faults"  # key t4pg-faults (tests/dags/postgres_faults.py)
+INGRESS_PATHS = sorted(path["path"] for doc in yaml.safe_load_all((REPO / "deploy" / "ingress.yaml").read_text()) if doc
+                       for rule in doc["spec"]["rules"] for path in rule["http"]["paths"])
+NGINX_OWN_PAGE = b"<center>nginx</center>"  # what nginx itself answers (return 404, deny: 403)
 
 
 def _certificate(folder: Path) -> tuple[Path, Path]:
@@ -137,6 +143,26 @@ def test_the_webhook_is_forwarded_and_its_run_created(nginx, stack):
     assert status == 200, raw
 
 
+@pytest.mark.parametrize("prefix", INGRESS_PATHS)
+def test_every_ingress_path_is_forwarded_to_airflow(nginx, prefix):
+    """Each path the Ingress routes reaches Airflow through nginx too (an answer of the api-server,
+    not nginx's own page), for GET, POST and PUT."""
+    for method in ("GET", "POST", "PUT"):
+        status, raw = nginx.request(method, f"{prefix}t4pg/postgres_faults/not-the-key", b"{}",
+                                    {"Content-Type": "application/json"})
+        assert NGINX_OWN_PAGE not in raw, (method, prefix, status, raw[:300])
+
+
+@pytest.mark.parametrize("path", [p + "x/y/z" for p in (
+    "/api/v1/other/executions/webhook/", "/api/v1/mainx/executions/webhook/", "/api/v1/main/executions/webhookx/",
+    "/api/v2/main/executions/webhook/", "/api/v1/main/", "/api/v1/",
+)] + ["/api/v1/main/executions/webhook"])
+def test_only_the_ingress_paths_are_forwarded(nginx, path):
+    assert not any(path.startswith(prefix) for prefix in INGRESS_PATHS)
+    status, raw = nginx.request("GET", path)
+    assert status == 404 and NGINX_OWN_PAGE in raw, (status, raw[:300])
+
+
 @pytest.mark.parametrize("path", [
     "/", "/api/v2/monitor/health", "/api/v2/version", "/api/v2/dags", "/auth/token", "/auth/login",
     "/ui/config", "/execution/health", "/docs", "/api/v1/executions/webhook", "/api/v1/executions/webhookx/a/b/c",
@@ -184,14 +210,16 @@ def test_the_access_log_masks_the_key(nginx):
     nginx.request("POST", WEBHOOK, b"{}", {"Content-Type": "application/json"})
     nginx.request("GET", WEBHOOK + "?masked=yes")
     nginx.request("POST", "/api/v1/executions/%77ebhook/t4pg/postgres_faults/t4pg%2dfaults", b"{}")  # spelled differently
+    nginx.request("POST", "/api/v1/main/executions/webhook/t4pg/postgres_faults/t4pg-faults", b"{}")  # the tenant form
     log = ""
     for _ in range(50):  # nginx writes the line once the response is sent
         log = (nginx.folder / "webhooks.access.log").read_text()
-        if "%77ebhook" not in log and log.count("/postgres_faults/***") >= 3:
+        if "%77ebhook" not in log and log.count("/postgres_faults/***") >= 4:
             break
         time.sleep(0.1)
     assert '"POST /api/v1/executions/webhook/t4pg/postgres_faults/*** HTTP/1.1" 200' in log, log[-2000:]
     assert '"GET /api/v1/executions/webhook/t4pg/postgres_faults/***?masked=yes HTTP/1.1" 200' in log, log[-2000:]
+    assert '"POST /api/v1/main/executions/webhook/t4pg/postgres_faults/*** HTTP/1.1"' in log, log[-2000:]
     assert "t4pg-faults" not in log and "t4pg%2dfaults" not in log, log[-2000:]
     default_log = nginx.folder / "default.access.log"
     assert not default_log.exists() or "t4pg-faults" not in default_log.read_text()

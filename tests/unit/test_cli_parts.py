@@ -1,5 +1,5 @@
 """The CLI's pieces that need no Airflow database: argument parsing, the dry run, samples, the
-``airflow webhooks`` command group, and errors printed as one line (exit 2)."""
+``airflow webhook-trigger`` command group, and errors printed as one line (exit 2)."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def test_every_subcommand_in_both_clis():
     from airflow_webhook_trigger.cli.airflow_group import get_cli_commands, get_provider_info
 
     (group,) = get_cli_commands()
-    assert group.name == "webhooks" and [c.name for c in group.subcommands] == list(cli.COMMANDS)
+    assert group.name == "webhook-trigger" and [c.name for c in group.subcommands] == list(cli.COMMANDS)
     info = get_provider_info()
     assert info["package-name"] == "airflow-webhook-trigger" and info["cli"] == [
         "airflow_webhook_trigger.cli.airflow_group.get_cli_commands"]

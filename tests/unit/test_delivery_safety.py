@@ -72,43 +72,43 @@ def locked_database(tmp_path):
 def test_database_is_locked_is_unavailable(locked_database):
     from sqlalchemy.exc import OperationalError
 
-    from airflow_webhook_trigger.airflow import database as _compat
+    from airflow_webhook_trigger.airflow import database
 
     exc = _sqlalchemy_error("INSERT INTO dag_run VALUES ('x')", locked_database, timeout=0.05)
     assert isinstance(exc, OperationalError) and "database is locked" in str(exc)
-    assert _compat.is_database_unavailable(exc)
+    assert database.is_database_unavailable(exc)
 
 
 def test_sqlite_faults_a_retry_will_not_cure_are_not_unavailable(locked_database):
-    from airflow_webhook_trigger.airflow import database as _compat
+    from airflow_webhook_trigger.airflow import database
 
     missing_table = _sqlalchemy_error("SELECT * FROM no_such_table", locked_database)
     assert "no such table" in str(missing_table)
-    assert not _compat.is_database_unavailable(missing_table)
+    assert not database.is_database_unavailable(missing_table)
 
 
 def test_request_text_never_makes_an_error_unavailable():
-    from airflow_webhook_trigger.airflow import database as _compat
+    from airflow_webhook_trigger.airflow import database
 
     for text in ("database is locked", "could not connect to server", "connection refused"):
-        assert not _compat.is_database_unavailable(ValueError(f"invalid literal for int(): '{text}'"))
-        assert not _compat.is_database_unavailable(RuntimeError(text))
+        assert not database.is_database_unavailable(ValueError(f"invalid literal for int(): '{text}'"))
+        assert not database.is_database_unavailable(RuntimeError(text))
 
 
 def test_driver_connection_errors_and_pool_timeouts_are_unavailable():
     from sqlalchemy.exc import IntegrityError, OperationalError, TimeoutError as PoolTimeout
 
-    from airflow_webhook_trigger.airflow import database as _compat
+    from airflow_webhook_trigger.airflow import database
 
     class PsycopgOperationalError(Exception):  # what a PostgreSQL driver raises, wrapped by SQLAlchemy
         pass
 
-    assert _compat.is_database_unavailable(OperationalError("SELECT 1", {}, PsycopgOperationalError("could not connect")))
-    assert _compat.is_database_unavailable(PoolTimeout("QueuePool limit of size 5 overflow 10 reached"))
-    assert _compat.is_database_unavailable(_compat.DatabaseConflict("FOREIGN KEY constraint failed"))
+    assert database.is_database_unavailable(OperationalError("SELECT 1", {}, PsycopgOperationalError("could not connect")))
+    assert database.is_database_unavailable(PoolTimeout("QueuePool limit of size 5 overflow 10 reached"))
+    assert database.is_database_unavailable(database.DatabaseConflict("FOREIGN KEY constraint failed"))
     integrity = IntegrityError("INSERT", {}, sqlite3.IntegrityError("UNIQUE constraint failed: dag_run.run_id"))
-    assert not _compat.is_database_unavailable(integrity)
-    assert _compat.is_unique_violation(integrity)
+    assert not database.is_database_unavailable(integrity)
+    assert database.is_unique_violation(integrity)
 
 
 # --- run ids: the same delivery, the same run -------------------------------------------------------
