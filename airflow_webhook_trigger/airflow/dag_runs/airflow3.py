@@ -50,6 +50,7 @@ def _dag_state_and_version(session, dag_id: str):
     def newest(column):
         return (
             select(column)
+            .select_from(SerializedDagModel)
             .join(DagVersion, SerializedDagModel.dag_version_id == DagVersion.id)
             .where(DagVersion.dag_id == dag_id)
             .order_by(DagVersion.version_number.desc())
