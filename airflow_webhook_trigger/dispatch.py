@@ -224,7 +224,7 @@ def decide(trigger: WebhookTrigger, request: WebhookRequest, namespace: str, dag
         kept = outcome.status == 200 and outcome.run_id is not None and not outcome.duplicate and effects.create_run
     finally:
         if stored is not None and not kept:  # no run of ours points at it: a 4xx/5xx or a redelivery
-            object_storage.delete(stored)
+            _forget_body(stored)
     if outcome.status == 200 and trigger.wait and effects.wait and effects.create_run:
         return wait_and_answer(trigger, outcome, context)
     return outcome
@@ -373,6 +373,13 @@ def _delivery_id(trigger: WebhookTrigger, request: WebhookRequest, variables: di
         if value:
             return value
     return headers.first("idempotency-key") or None
+
+
+def _forget_body(uri: str) -> None:
+    try:
+        object_storage.delete(uri)
+    except Exception as exc:  # noqa: BLE001 - never hide the answer behind a failed clean-up
+        log.warning("A stored webhook body no run uses could not be deleted (%s): %s", uri, exc)
 
 
 def _body_name(dag_id: str, trigger_id: str, request: WebhookRequest) -> str:
