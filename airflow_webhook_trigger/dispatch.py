@@ -31,20 +31,18 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import secrets
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from airflow_webhook_trigger import config, observe, waiting
-from airflow_webhook_trigger.airflow import object_storage
 from airflow_webhook_trigger.airflow.dag_runs import ConfRefused, DagGone, DagPaused
 from airflow_webhook_trigger.airflow.database import is_database_unavailable
 from airflow_webhook_trigger.airflow.links import run_url_path, ui_base_url
 from airflow_webhook_trigger.conditions import evaluate
 from airflow_webhook_trigger.declarations import WEBHOOK_TYPES, WebhookTrigger
 from airflow_webhook_trigger.form_data import BodyRefused, PayloadTooLarge
-from airflow_webhook_trigger.index import IndexedDag, WebhookIndex, get_index, loaded_index
+from airflow_webhook_trigger.index import IndexedDag, WebhookIndex, get_index
 from airflow_webhook_trigger.inputs import InputNotConvertible, render_input
 from airflow_webhook_trigger.labels import LabelFailed, as_kestra, render_labels
 from airflow_webhook_trigger.outcome import NOT_FOUND, Outcome, disabled_text, message, paused_text
@@ -54,6 +52,7 @@ from airflow_webhook_trigger.respond_rules import render_body, render_headers
 from airflow_webhook_trigger.run_conf import run_conf
 from airflow_webhook_trigger.runs import create_run, run_request
 from airflow_webhook_trigger.signatures import preset_delivery_id, verify_signature
+from airflow_webhook_trigger.stored_bodies import body_limit, forget_body, store_body
 from airflow_webhook_trigger.templating import TemplateRenderError, flow_context, render
 
 __all__ = ["DRY_RUN", "LIVE", "Effects", "Outcome", "NOT_FOUND", "Trace", "body_limit", "body_refused_status", "decide",
@@ -128,19 +127,6 @@ def _find_trigger(entry: IndexedDag, key: str, context: dict[str, Any]) -> Webho
     return found
 
 
-def body_limit(namespace: str, dag_id: str, *, index: WebhookIndex | None = None) -> int:
-    """The most of a body the HTTP layer reads for this DAG: ``max_body_size``, or
-    ``max_stored_body_size`` when one of its triggers stores bodies (``decide`` then answers 413
-    when the key matched another trigger). One look-up; an index not loaded yet (the first
-    request of a worker) allows the larger size rather than block the event loop to load it."""
-    limit = config.get_int("max_body_size")
-    index = index or loaded_index()
-    entry = index.lookup(namespace, dag_id) if index is not None else None
-    if index is None or (entry is not None and any(t.stores_body for t in entry.triggers)):
-        return max(limit, config.get_int("max_stored_body_size"))
-    return limit
-
-
 def handle(request: WebhookRequest, namespace: str, dag_id: str, key: str, *, index: WebhookIndex | None = None,
            tenant: str | None = None) -> Outcome:
     """Answer one request to ``/api/v1/executions/webhook/{namespace}/{dag_id}/{key}``, or to
@@ -212,7 +198,7 @@ def decide(trigger: WebhookTrigger, request: WebhookRequest, namespace: str, dag
     if trigger.stores_body and request.body:
         if effects.create_run:
             try:
-                stored = object_storage.store(_body_name(dag_id, trigger.id, request), request.body)
+                stored = store_body(dag_id, trigger.id, request)
             except Exception as exc:  # noqa: BLE001 - any storage failure: the sender retries later
                 log.warning("Storing the body for webhook trigger %s of DAG %s failed: %s", trigger.id, dag_id, exc)
                 return replace(unavailable("the body store failed"), **known)
@@ -224,7 +210,7 @@ def decide(trigger: WebhookTrigger, request: WebhookRequest, namespace: str, dag
         kept = outcome.status == 200 and outcome.run_id is not None and not outcome.duplicate and effects.create_run
     finally:
         if stored is not None and not kept:  # no run of ours points at it: a 4xx/5xx or a redelivery
-            _forget_body(stored)
+            forget_body(stored)
     if outcome.status == 200 and trigger.wait and effects.wait and effects.create_run:
         return wait_and_answer(trigger, outcome, context)
     return outcome
@@ -373,18 +359,6 @@ def _delivery_id(trigger: WebhookTrigger, request: WebhookRequest, variables: di
         if value:
             return value
     return headers.first("idempotency-key") or None
-
-
-def _forget_body(uri: str) -> None:
-    try:
-        object_storage.delete(uri)
-    except Exception as exc:  # noqa: BLE001 - never hide the answer behind a failed clean-up
-        log.warning("A stored webhook body no run uses could not be deleted (%s): %s", uri, exc)
-
-
-def _body_name(dag_id: str, trigger_id: str, request: WebhookRequest) -> str:
-    """Where a stored body goes under the store: by DAG and trigger, sorted by arrival, unique."""
-    return f"{dag_id}/{trigger_id}/{request.received_at:%Y%m%dT%H%M%S%fZ}_{secrets.token_hex(8)}"
 
 
 def _run_url(request: WebhookRequest, dag_id: str, run_id: str) -> str:

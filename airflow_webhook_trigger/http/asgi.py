@@ -15,9 +15,9 @@ from flask import Flask
 from werkzeug.exceptions import HTTPException
 
 from airflow_webhook_trigger import config
-from airflow_webhook_trigger.dispatch import body_limit
 from airflow_webhook_trigger.http.blueprint import create_blueprint, json_error
 from airflow_webhook_trigger.http.bridge import BufferedWSGIBridge
+from airflow_webhook_trigger.stored_bodies import body_limit
 from airflow_webhook_trigger.urls import mask_keys
 
 __all__ = ["create_webhook_asgi_app", "create_flask_app", "MaskKeyInAccessLog"]
@@ -40,7 +40,7 @@ def create_webhook_asgi_app():
 
 def scope_body_limit(scope: dict) -> int:
     """The most the bridge reads of this request's body: ``max_body_size``, or more for a DAG with
-    a ``fetchType: STORE`` trigger (``dispatch.body_limit``, one index look-up)."""
+    a ``fetchType: STORE`` trigger (``stored_bodies.body_limit``, one index look-up)."""
     root = scope.get("root_path", "")
     path = scope.get("path", "")
     parts = (path[len(root):] if path.startswith(root) else path).split("/")

@@ -17,10 +17,11 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import PathConverter
 
 from airflow_webhook_trigger import config
-from airflow_webhook_trigger.dispatch import body_limit, handle
+from airflow_webhook_trigger.dispatch import handle
 from airflow_webhook_trigger.index import WebhookIndex
 from airflow_webhook_trigger.outcome import NOT_FOUND, Outcome
 from airflow_webhook_trigger.request import WebhookRequest
+from airflow_webhook_trigger.stored_bodies import body_limit
 from airflow_webhook_trigger.urls import URL_PREFIX
 
 __all__ = ["URL_PREFIX", "create_blueprint", "json_error", "method_not_allowed"]
