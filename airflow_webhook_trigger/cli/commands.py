@@ -60,6 +60,11 @@ def cmd_list(args: argparse.Namespace) -> int:
         print("\nProblems (what to change):")
         for w, problem in problems:
             print(f"  {w['dag_id']} / {w['trigger_id']}: {problem}")
+    ignored = [(w, name) for w in listing["webhooks"] for name in w.get("ignored", ())]
+    if ignored:
+        print("\nIgnored, as in Kestra 2.x:")
+        for w, name in ignored:
+            print(f"  {w['dag_id']} / {w['trigger_id']}: {name} has no effect without wait: true")
     if listing["invalid"]:
         print("\nInvalid declarations (their URLs answer 404):")
         rows = [[i["dag_id"], i["fileloc"] or "-", i["reason"]] for i in listing["invalid"]]

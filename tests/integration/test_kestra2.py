@@ -269,3 +269,5 @@ def test_return_outputs_without_wait_is_accepted_and_ignored(stack, http):
     assert done.returncode == 0, done.stderr[-3000:]
     entry = next(w for w in json.loads(done.stdout)["webhooks"] if w["trigger_id"] == "ignored")
     assert entry["ignored"] == ["returnOutputs"]
+    text = subprocess.run([command, "list"], env=stack.env, capture_output=True, text=True, timeout=180).stdout
+    assert "kestra2_features / ignored: returnOutputs has no effect without wait: true" in text
