@@ -35,6 +35,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("refresh_interval", "2", "Seconds between checks for new, changed or deleted declarations.", "float"),
     Option("key_cache_seconds", "10", "How long a rendered key or secret is reused before rendering again.", "float"),
     Option("max_body_size", "1048576", "Largest request body accepted, in bytes (413 above).", "integer"),
+    Option("max_stored_body_size", "26214400",
+           "Largest body a `fetchType: STORE` trigger accepts, in bytes (it goes to body_store, not the conf).", "integer"),
+    Option("body_store", "", "ObjectStoragePath URL where `fetchType: STORE` bodies are written "
+           "(default: file://{AIRFLOW_HOME}/webhook_bodies).", example="s3://my-bucket/webhook-bodies"),
+    Option("tenants", "main", "Comma-separated tenants served at /api/v1/{tenant}/executions/webhook/... "
+           "(Kestra 2.x's URL; `main` is Kestra's default tenant).", example="main,acme"),
     Option("max_part_size", "262144", "Largest multipart file kept base64-encoded in the conf, in bytes.", "integer"),
     Option("wait_timeout", "60", "Default seconds a `wait: true` request waits before answering 202.", "float"),
     Option("wait_max_timeout", "600", "Largest `timeout` a declaration may ask for, in seconds.", "float"),
@@ -101,3 +107,8 @@ def get_int(name: str) -> int:
 
 def get_float(name: str) -> float:
     return float(get(name))
+
+
+def get_list(name: str) -> frozenset[str]:
+    """A comma-separated option as a set of its non-blank items."""
+    return frozenset(item.strip() for item in get(name).split(",") if item.strip())

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import yaml
 
-from airflow_webhook_trigger.conditions import Condition, parse_conditions
+from airflow_webhook_trigger.conditions import Condition, WhenCondition, parse_conditions
 from airflow_webhook_trigger.errors import WebhookDeclarationError
+from airflow_webhook_trigger.labels import parse_labels
 from airflow_webhook_trigger.rate_limits import parse_rate_limit
 from airflow_webhook_trigger.respond_rules import parse_responses
 from airflow_webhook_trigger.signatures import SignatureError, parse_signature
@@ -28,6 +29,7 @@ __all__ = ["WebhookTrigger", "parse_declaration", "webhook", "validate_declarati
 PARAM_NAME = "webhook"
 WEBHOOK_TYPES = ("io.kestra.plugin.core.trigger.Webhook", "io.kestra.core.models.triggers.types.Webhook", "Webhook")
 CONTENT_TYPES = ("application/json", "text/plain")
+FETCH_TYPES = ("FETCH", "STORE", "NONE")  # Kestra's fetchType: the body in the conf, in storage, or dropped
 MAX_KEY_LENGTH = 256
 _ID = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$")
 
@@ -53,6 +55,14 @@ class WebhookTrigger:
     delivery_id: str | None = None
     rate_limit: Any = None  # limits.RateLimitItem
     respond: tuple = ()  # responses.ImmediateResponse: handshakes answered without a run
+    when: str | None = None  # Kestra 2.x: also evaluated as a WhenCondition among the conditions
+    labels: tuple[tuple[str, str], ...] = ()  # (key, template), labels.py
+    fetch_type: str = "FETCH"
+    ignored: tuple[str, ...] = ()  # properties accepted as Kestra does and ignored (returnOutputs without wait)
+
+    @property
+    def stores_body(self) -> bool:
+        return self.fetch_type == "STORE"
 
 
 # --- field readers ---------------------------------------------------------------------------
@@ -161,6 +171,14 @@ def _respond(value: Any, where: str) -> tuple:
     return parse_responses(value, where)
 
 
+def _fetch_type(value: Any, where: str) -> str:
+    if value is None:
+        return "FETCH"
+    if value not in FETCH_TYPES:
+        raise WebhookDeclarationError(where, f"must be one of {', '.join(FETCH_TYPES)}, got {value!r}")
+    return value
+
+
 # property name in the declaration -> (attribute, reader)
 _FIELDS: dict[str, tuple[str | None, Any]] = {
     "id": ("id", _id),
@@ -181,6 +199,9 @@ _FIELDS: dict[str, tuple[str | None, Any]] = {
     "deliveryId": ("delivery_id", _template),
     "rateLimit": ("rate_limit", _rate_limit),
     "respond": ("respond", _respond),
+    "when": ("when", _template),
+    "labels": ("labels", lambda v, w: parse_labels(v, w)),
+    "fetchType": ("fetch_type", _fetch_type),
 }
 
 
@@ -197,24 +218,30 @@ def _trigger(raw: Any, where: str) -> WebhookTrigger:
         value = reader(raw.get(name), f"{where}.{name}")
         if attribute is not None and name in raw:
             values[attribute] = value
+    if values.get("when") is not None:  # evaluated first, with the conditions (204 when false)
+        values["conditions"] = (WhenCondition(values["when"]), *values.get("conditions", ()))
     trigger = WebhookTrigger(**values)
-    _check_combinations(trigger, where)
+    trigger = _check_combinations(trigger, where)
     return trigger
 
 
-def _check_combinations(trigger: WebhookTrigger, where: str) -> None:
+def _check_combinations(trigger: WebhookTrigger, where: str) -> WebhookTrigger:
+    """Refuse what cannot work; Kestra 2.x accepts ``returnOutputs`` without ``wait`` and ignores
+    it, so it is accepted, turned off and named in ``ignored`` (the listing shows it)."""
     if trigger.return_outputs and not trigger.wait:
-        raise WebhookDeclarationError(f"{where}.returnOutputs", "needs wait: true")
-    if trigger.timeout is not None and not trigger.wait:
-        raise WebhookDeclarationError(f"{where}.timeout", "needs wait: true")
-    if trigger.outputs is not None and not trigger.return_outputs:
-        raise WebhookDeclarationError(f"{where}.outputs", "needs returnOutputs: true")
-    for name, value in (("responseCode", trigger.response_code), ("responseContentType", trigger.response_content_type)):
-        if value is not None and not trigger.return_outputs:
-            raise WebhookDeclarationError(f"{where}.{name}", "needs wait: true and returnOutputs: true")
+        trigger = replace(trigger, return_outputs=False, ignored=("returnOutputs",))
+    for name, value in (("timeout", trigger.timeout), ("outputs", trigger.outputs),
+                        ("responseCode", trigger.response_code),
+                        ("responseContentType", trigger.response_content_type)):
+        if value is not None and not trigger.wait:
+            raise WebhookDeclarationError(f"{where}.{name}", "needs wait: true")
+    if trigger.response_content_type is not None and not trigger.return_outputs:
+        raise WebhookDeclarationError(f"{where}.responseContentType", "needs returnOutputs: true (the answer is the outputs)")
+    reserved = _RESERVED_CONF_KEYS + (("uri",) if trigger.stores_body else ())
     for name in trigger.inputs:  # these conf keys carry the request itself (run_conf.run_conf)
-        if name in _RESERVED_CONF_KEYS:
+        if name in reserved:
             raise WebhookDeclarationError(f"{where}.inputs.{name}", f"is reserved for the request's own {name}")
+    return trigger
 
 
 _RESERVED_CONF_KEYS = ("body", "headers", "parameters", "formFields", "parts", PARAM_NAME)

@@ -2,16 +2,19 @@
 
 A request goes through these steps in order; the first that answers ends it:
 
-1. find the trigger: DAG, namespace and rendered key must all match, else **404** (the same
-   bytes whatever was wrong, so the URL reveals nothing);
+1. find the trigger: tenant (when the URL has one), DAG, namespace and rendered key must all
+   match, else **404** (the same bytes whatever was wrong, so the URL reveals nothing);
 2. the trigger is disabled or the DAG paused: **409**;
 3. the signature, checked on the raw bytes before anything reads the body: **401**;
 4. the trigger's rate limit: **429** with ``Retry-After``;
-5. the body read into ``trigger.*``: **413** for a multipart file over ``max_part_size``, **400**
-   for a malformed multipart body; then a ``respond`` rule whose conditions hold answers at once
-   and creates no run (``respond_rules``); then the conditions: **204** with no body when one is
-   not met;
-6. the inputs rendered into the conf: **422** when one fails;
+5. the body read into ``trigger.*`` as its ``fetchType`` says: **413** for a body over
+   ``max_body_size`` (a ``STORE`` trigger's may reach ``max_stored_body_size``) or a multipart file
+   over ``max_part_size``, **400** for a malformed multipart body; then a ``respond`` rule whose
+   conditions hold answers at once and creates no run (``respond_rules``); then ``when`` and the
+   conditions: **204** with no body when one is not met;
+6. a ``STORE`` body written to the body store (**503** when that fails); the inputs rendered and
+   converted to their params' types, the labels rendered: **422** naming the one that fails (and
+   the stored body deleted: only a created run keeps one);
 7. the run is created (or found again for a redelivery): **200**; the DAG's params refusing
    the conf: **422**; the database busy or down: **503** with ``Retry-After``;
 8. with ``wait``, the answer waits for the run: **200**, **500** when it failed, **202** when
@@ -40,17 +43,20 @@ from airflow_webhook_trigger.conditions import evaluate
 from airflow_webhook_trigger.declarations import WEBHOOK_TYPES, WebhookTrigger
 from airflow_webhook_trigger.form_data import BodyRefused, PayloadTooLarge
 from airflow_webhook_trigger.index import IndexedDag, WebhookIndex, get_index
+from airflow_webhook_trigger.inputs import InputNotConvertible, render_input
+from airflow_webhook_trigger.labels import LabelFailed, as_kestra, render_labels
 from airflow_webhook_trigger.outcome import NOT_FOUND, Outcome, disabled_text, message, paused_text
 from airflow_webhook_trigger.rate_limits import hit
 from airflow_webhook_trigger.request import WebhookRequest, trigger_variables
-from airflow_webhook_trigger.respond_rules import render_body
+from airflow_webhook_trigger.respond_rules import render_body, render_headers
 from airflow_webhook_trigger.run_conf import run_conf
 from airflow_webhook_trigger.runs import create_run, run_request
 from airflow_webhook_trigger.signatures import preset_delivery_id, verify_signature
-from airflow_webhook_trigger.templating import TemplateRenderError, flow_context, render, render_value
+from airflow_webhook_trigger.stored_bodies import body_limit, forget_body, store_body
+from airflow_webhook_trigger.templating import TemplateRenderError, flow_context, render
 
-__all__ = ["DRY_RUN", "LIVE", "Effects", "Outcome", "NOT_FOUND", "Trace", "body_refused_status", "decide", "handle", "key_matches",
-           "unavailable", "wait_and_answer"]
+__all__ = ["DRY_RUN", "LIVE", "Effects", "Outcome", "NOT_FOUND", "Trace", "body_limit", "body_refused_status", "decide",
+           "handle", "key_matches", "unavailable", "wait_and_answer"]
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +89,7 @@ class Trace:
     inputs: dict[str, Any] = field(default_factory=dict)
     conf: dict[str, Any] | None = None
     run_id: str | None = None
+    labels: list[tuple[str, str]] = field(default_factory=list)
 
 
 def unavailable(reason: str = "the database is busy or unreachable") -> Outcome:
@@ -120,11 +127,16 @@ def _find_trigger(entry: IndexedDag, key: str, context: dict[str, Any]) -> Webho
     return found
 
 
-def handle(request: WebhookRequest, namespace: str, dag_id: str, key: str, *, index: WebhookIndex | None = None) -> Outcome:
-    """Answer one request to ``/api/v1/executions/webhook/{namespace}/{dag_id}/{key}``."""
+def handle(request: WebhookRequest, namespace: str, dag_id: str, key: str, *, index: WebhookIndex | None = None,
+           tenant: str | None = None) -> Outcome:
+    """Answer one request to ``/api/v1/executions/webhook/{namespace}/{dag_id}/{key}``, or to
+    ``/api/v1/{tenant}/executions/webhook/...`` (``tenant`` given) for a tenant in ``tenants``."""
     started = time.monotonic()
     try:
-        outcome = _handle(request, namespace, dag_id, key, index or get_index())
+        if tenant is not None and tenant not in config.get_list("tenants"):
+            outcome = replace(NOT_FOUND, reason="unknown tenant")
+        else:
+            outcome = _handle(request, namespace, dag_id, key, index or get_index())
     except Exception as exc:
         if not is_database_unavailable(exc):
             raise
@@ -141,12 +153,12 @@ def _handle(request: WebhookRequest, namespace: str, dag_id: str, key: str, inde
     trigger = _find_trigger(entry, key, flow_context(dag_id, namespace))
     if trigger is None:
         return replace(NOT_FOUND, reason="no trigger with this key", dag_id=dag_id)
-    return decide(trigger, request, namespace, dag_id, paused=index.is_paused(dag_id))
+    return decide(trigger, request, namespace, dag_id, paused=index.is_paused(dag_id), input_types=entry.input_types)
 
 
 def decide(trigger: WebhookTrigger, request: WebhookRequest, namespace: str, dag_id: str, *, paused: bool,
-           effects: Effects = LIVE, trace: Trace | None = None) -> Outcome:
-    """Steps 2-8 for the trigger whose key matched."""
+           effects: Effects = LIVE, trace: Trace | None = None, input_types: dict | None = None) -> Outcome:
+    """Steps 2-8 for the trigger whose key matched; ``input_types``: the params' JSON-schema types."""
     tracing = trace is not None
     trace = trace if tracing else Trace()
     known = {"dag_id": dag_id, "trigger_id": trigger.id}
@@ -162,8 +174,12 @@ def decide(trigger: WebhookTrigger, request: WebhookRequest, namespace: str, dag
     if refused is not None:
         return refused
 
+    limit = config.get_int("max_body_size")
+    if not trigger.stores_body and len(request.body) > limit:  # let in by another trigger's STORE limit
+        trace.stopped_at = "body"
+        return Outcome(413, message(413, f"the body must be at most {limit} bytes"), reason="body refused (413)", **known)
     try:
-        variables = trigger_variables(request)
+        variables = trigger_variables(request, trigger.fetch_type)
     except BodyRefused as exc:
         status = body_refused_status(exc)
         trace.stopped_at, trace.detail = "body", str(exc)
@@ -178,18 +194,51 @@ def decide(trigger: WebhookTrigger, request: WebhookRequest, namespace: str, dag
         trace.stopped_at = "conditions"
         return Outcome(204, None, reason=f"conditions not met: {result.reason}", **known)
 
+    stored = None
+    if trigger.stores_body and request.body:
+        if effects.create_run:
+            try:
+                stored = store_body(dag_id, trigger.id, request)
+            except Exception as exc:  # noqa: BLE001 - any storage failure: the sender retries later
+                log.warning("Storing the body for webhook trigger %s of DAG %s failed: %s", trigger.id, dag_id, exc)
+                return replace(unavailable("the body store failed"), **known)
+        variables["uri"] = stored or "(dry run: the body would be stored here)"
+    kept = False
+    try:
+        outcome = _create(trigger, request, namespace, dag_id, variables, context, known, trace, effects,
+                          input_types or {})
+        kept = outcome.status == 200 and outcome.run_id is not None and not outcome.duplicate and effects.create_run
+    finally:
+        if stored is not None and not kept:  # no run of ours points at it: a 4xx/5xx or a redelivery
+            forget_body(stored)
+    if outcome.status == 200 and trigger.wait and effects.wait and effects.create_run:
+        return wait_and_answer(trigger, outcome, context)
+    return outcome
+
+
+def _create(trigger: WebhookTrigger, request: WebhookRequest, namespace: str, dag_id: str, variables: dict,
+            context: dict[str, Any], known: dict, trace: Trace, effects: Effects, input_types: dict) -> Outcome:
+    """Steps 6-7: inputs (typed), labels, the run."""
     conf = run_conf(variables)
     for name, template in trigger.inputs.items():
         try:
-            conf[name] = trace.inputs[name] = render_value(template, context)
-        except TemplateRenderError as exc:
-            trace.stopped_at, trace.detail = "inputs", f"input {name!r} failed to render: {exc}"
-            text = f"input {name!r} of webhook trigger {trigger.id!r} failed to render: {exc}"
+            conf[name] = trace.inputs[name] = render_input(template, context, input_types.get(name, ()))
+        except (TemplateRenderError, InputNotConvertible) as exc:
+            failed = "failed to render" if isinstance(exc, TemplateRenderError) else "cannot be converted"
+            trace.stopped_at, trace.detail = "inputs", f"input {name!r} {failed}: {exc}"
+            text = f"input {name!r} of webhook trigger {trigger.id!r} {failed}: {exc}"
             return Outcome(422, message(422, text, param=name), reason=f"input {name} failed", **known)
     trace.conf = conf
+    try:
+        labels = render_labels(trigger.labels, context)
+    except LabelFailed as exc:
+        trace.stopped_at, trace.detail = "labels", f"label {exc.key!r} failed to render: {exc}"
+        text = f"label {exc.key!r} of webhook trigger {trigger.id!r} failed to render: {exc}"
+        return Outcome(422, message(422, text, label=exc.key), reason=f"label {exc.key} failed", **known)
+    trace.labels = list(labels)
 
     run = run_request(dag_id, namespace, trigger.id, conf, request.received_at,
-                      _delivery_id(trigger, request, variables, context))
+                      _delivery_id(trigger, request, variables, context), labels)
     trace.run_id, trace.stopped_at = run.run_id, "run"
     if not effects.create_run:
         return Outcome(200, None, reason="a run would be created", run_id=run.run_id, **known)
@@ -209,16 +258,15 @@ def decide(trigger: WebhookTrigger, request: WebhookRequest, namespace: str, dag
         "flowId": dag_id,
         "dag_id": dag_id,
         "dag_run_id": created.run_id,
+        "flowRevision": created.version,
         "state": {"current": created.state.upper()},
         "trigger": {"id": trigger.id, "type": WEBHOOK_TYPES[0]},
+        "labels": as_kestra(labels),
         "url": _run_url(request, dag_id, created.run_id),
         "duplicate": not created.created,
     }
-    outcome = Outcome(200, answer, reason="duplicate delivery" if not created.created else "run created",
-                      run_id=created.run_id, duplicate=not created.created, **known)
-    if trigger.wait and effects.wait:
-        return wait_and_answer(trigger, outcome, context)
-    return outcome
+    return Outcome(200, answer, reason="duplicate delivery" if not created.created else "run created",
+                   run_id=created.run_id, duplicate=not created.created, **known)
 
 
 def _check_sender(trigger: WebhookTrigger, request: WebhookRequest, context: dict[str, Any], known: dict,
@@ -258,11 +306,17 @@ def _respond(trigger: WebhookTrigger, context: dict[str, Any], known: dict, trac
             trace.detail = f"respond[{i}].body failed to render: {exc}"
             text = f"respond[{i}].body of webhook trigger {known.get('trigger_id')!r} failed to render: {exc}"
             return Outcome(422, message(422, text), reason=f"respond[{i}] body failed", **known)
+        try:
+            headers = render_headers(rule, context)
+        except TemplateRenderError as exc:
+            trace.detail = f"respond[{i}].headers failed to render: {exc}"
+            text = f"respond[{i}].headers of webhook trigger {known.get('trigger_id')!r} failed to render: {exc}"
+            return Outcome(422, message(422, text), reason=f"respond[{i}] headers failed", **known)
         content_type = "text/plain; charset=utf-8" if rule.content_type == "text/plain" else "application/json"
         if body is None:
             body = "" if rule.content_type == "text/plain" else None
-        return Outcome(rule.code, body, content_type=content_type, reason=f"answered by respond[{i}], no run",
-                       responded=True, **known)
+        return Outcome(rule.code, body, content_type=content_type, headers=headers,
+                       reason=f"answered by respond[{i}], no run", responded=True, **known)
     return None
 
 
@@ -275,13 +329,14 @@ def wait_and_answer(trigger: WebhookTrigger, created: Outcome, context: dict[str
     if not result.finished:
         body["message"] = f"Accepted: the run is still {state} after {result.timeout:g} s and goes on; poll its url"
         return replace(created, status=202, body=body, reason=f"wait timed out ({state})")
-    status = 500 if state == "failed" else 200
-    if not trigger.return_outputs:
-        return replace(created, status=status, body=body, reason=f"run {state}")
+    status = result.response_code or (500 if state == "failed" else 200)  # responseCode: whenever wait is set
     if result.outputs_error is not None:
+        body["outputs"] = None
         body["message"] = f"outputs failed to render: {result.outputs_error}"
         return replace(created, status=status, body=body, reason="outputs failed to render")
-    status = result.response_code or status
+    if not trigger.return_outputs:  # Kestra 2.x: the execution, with its outputs
+        body["outputs"] = result.outputs
+        return replace(created, status=status, body=body, reason=f"run {state}")
     if result.text_plain:
         outputs = result.outputs
         text = outputs if isinstance(outputs, str) else json.dumps(outputs, default=str)

@@ -79,7 +79,8 @@ class _Collector:
         if disposition != b"form-data" or b"name" not in options:
             raise MalformedBody("a multipart part has no Content-Disposition: form-data; name=\"...\" header")
         name = _text(options[b"name"])
-        self._file = (name, _text(options[b"filename"])) if b"filename" in options else None
+        # a blank filename is a form field (Kestra 2.x; browsers send one for an empty file input)
+        self._file = (name, _text(options[b"filename"])) if options.get(b"filename") else None
         self._name = name
 
     def part_data(self, data: bytes, start: int, end: int) -> None:
@@ -101,7 +102,7 @@ class _Collector:
         self.parts.append({
             "name": name,
             "filename": filename,
-            "contentType": self._headers.get("content-type") or "text/plain",  # RFC 7578's default
+            "contentType": self._headers.get("content-type") or None,  # as sent (Kestra 2.x: null when absent)
             "size": len(content),
             "content": base64.b64encode(content).decode("ascii"),
         })

@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_webhook_trigger import config
@@ -22,8 +22,9 @@ from airflow_webhook_trigger.airflow import serialized_dags
 from airflow_webhook_trigger.airflow.database import create_session
 from airflow_webhook_trigger.declarations import PARAM_NAME, WebhookTrigger, parse_declaration
 from airflow_webhook_trigger.errors import WebhookDeclarationError
+from airflow_webhook_trigger.inputs import schema_types
 
-__all__ = ["IndexedDag", "InvalidDeclaration", "WebhookIndex", "get_index"]
+__all__ = ["IndexedDag", "InvalidDeclaration", "WebhookIndex", "get_index", "loaded_index"]
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ class IndexedDag:
     namespace: str
     triggers: tuple[WebhookTrigger, ...]
     fileloc: str | None = None
+    input_types: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # input name -> its param's types
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,22 @@ class _Parsed:
     triggers: tuple[WebhookTrigger, ...]
     fileloc: str | None
     error: str | None
+    input_types: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def read_input_types(data: Mapping[str, Any], triggers: tuple[WebhookTrigger, ...]) -> dict[str, tuple[str, ...]]:
+    """The JSON-schema types of the params the triggers' inputs fill (typed inputs, ``inputs.py``):
+    read once per DAG version, here, so a request only converts."""
+    names = {name for trigger in triggers for name in trigger.inputs}
+    if not names:
+        return {}
+    dag = data.get("dag", {}) if isinstance(data, Mapping) else {}
+    try:
+        schemas = serialized_dags.decode_param_schemas(dag.get("params") or (), names)
+    except Exception as exc:  # noqa: BLE001 - unreadable schemas: inputs pass unconverted
+        log.warning("Param schemas of DAG %s could not be read: %s", dag.get("dag_id"), exc)
+        return {}
+    return {name: types for name, schema in schemas.items() if (types := schema_types(schema))}
 
 
 def read_declaration(data: Mapping[str, Any]) -> tuple[tuple[WebhookTrigger, ...], str | None]:
@@ -86,13 +104,15 @@ class WebhookIndex:
 
     @classmethod
     def from_triggers(
-        cls, declarations: Mapping[str, Any], *, paused: Any = (), filelocs: Mapping[str, str] | None = None
+        cls, declarations: Mapping[str, Any], *, paused: Any = (), filelocs: Mapping[str, str] | None = None,
+        input_types: Mapping[str, Mapping[str, tuple[str, ...]]] | None = None,
     ) -> WebhookIndex:
         """An index filled from ``{dag_id: declaration}`` without a database (tests, dry runs).
 
         A declaration is anything ``parse_declaration`` reads, or a tuple of ``WebhookTrigger``;
         an invalid one is kept as an ``InvalidDeclaration``, as a refresh would. ``paused``
-        names the paused DAGs. The index never refreshes itself.
+        names the paused DAGs; ``input_types`` the params' types (``{dag_id: {input: ("integer",)}}``).
+        The index never refreshes itself.
         """
         index, paused = cls(), set(paused)
         for dag_id, declaration in declarations.items():
@@ -101,7 +121,7 @@ class WebhookIndex:
                 triggers, error = declaration, None
             else:
                 triggers, error = read_declaration({"dag": {"params": {PARAM_NAME: declaration}}})
-            index._parsed[dag_id] = _Parsed("", triggers, fileloc, error)
+            index._parsed[dag_id] = _Parsed("", triggers, fileloc, error, (input_types or {}).get(dag_id, {}))
         index._paused = frozenset(dag_id for dag_id in declarations if dag_id in paused)
         index._rebuild(set(declarations))
         index.loaded_at = time.monotonic()
@@ -150,7 +170,7 @@ class WebhookIndex:
         for head, serialized in self._serialized(session, stale):
             triggers, error = read_declaration(serialized)
             fileloc = (serialized.get("dag") or {}).get("fileloc") if isinstance(serialized, Mapping) else None
-            parsed[head.dag_id] = _Parsed(head.dag_hash, triggers, fileloc, error)
+            parsed[head.dag_id] = _Parsed(head.dag_hash, triggers, fileloc, error, read_input_types(serialized, triggers))
             if error:
                 log.warning("Invalid webhook declaration in DAG %s (%s): %s", head.dag_id, fileloc, error)
         self._parsed = parsed
@@ -170,6 +190,7 @@ class WebhookIndex:
         default_namespace = config.get("default_namespace")
         routes: dict[tuple[str, str], list[WebhookTrigger]] = {}
         filelocs: dict[str, str | None] = {}
+        types: dict[str, Mapping[str, tuple[str, ...]]] = {}
         invalid = []
         for dag_id, parsed in self._parsed.items():
             if dag_id not in active:
@@ -179,9 +200,10 @@ class WebhookIndex:
             for trigger in parsed.triggers:
                 routes.setdefault((trigger.namespace or default_namespace, dag_id), []).append(trigger)
             filelocs[dag_id] = parsed.fileloc
+            types[dag_id] = parsed.input_types
         # Swap whole dictionaries: readers on other threads see the old or the new, never half.
         self._routes = {
-            (ns, dag_id): IndexedDag(dag_id, ns, tuple(triggers), filelocs.get(dag_id))
+            (ns, dag_id): IndexedDag(dag_id, ns, tuple(triggers), filelocs.get(dag_id), types.get(dag_id, {}))
             for (ns, dag_id), triggers in routes.items()
         }
         self._invalid = tuple(sorted(invalid, key=lambda i: i.dag_id))
@@ -222,3 +244,9 @@ def get_index() -> WebhookIndex:
                 _INDEX = WebhookIndex()
     _INDEX.ensure_started()
     return _INDEX
+
+
+def loaded_index() -> WebhookIndex | None:
+    """This process's index if it is loaded, else None: never blocks (the ASGI event loop asks)."""
+    index = _INDEX
+    return index if index is not None and index.loaded_at is not None else None

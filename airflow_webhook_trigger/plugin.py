@@ -17,7 +17,7 @@ from airflow.plugins_manager import AirflowPlugin
 from airflow_webhook_trigger.airflow.versions import AIRFLOW_VERSION, HAS_EXTERNAL_VIEWS, IS_AIRFLOW_2
 from airflow_webhook_trigger.http.lazy_app import LazyASGIApp
 from airflow_webhook_trigger.ui import plugin_entries
-from airflow_webhook_trigger.urls import UI_PREFIX, URL_PREFIX
+from airflow_webhook_trigger.urls import TENANT_URL_PREFIX, UI_PREFIX, URL_PREFIX
 
 __all__ = ["WebhookTriggerPlugin"]
 
@@ -29,16 +29,20 @@ class WebhookTriggerPlugin(AirflowPlugin):
 
     if IS_AIRFLOW_2:  # pragma: no cover - exercised by the Airflow 2 conformance run
         from airflow_webhook_trigger.http.access_log import mask_keys_in_gunicorn_access_log
-        from airflow_webhook_trigger.http.airflow2 import airflow2_blueprint
+        from airflow_webhook_trigger.http.airflow2 import airflow2_blueprints
 
-        flask_blueprints = [airflow2_blueprint()]
+        flask_blueprints = airflow2_blueprints()
         mask_keys_in_gunicorn_access_log()
-        del mask_keys_in_gunicorn_access_log, airflow2_blueprint
+        del mask_keys_in_gunicorn_access_log, airflow2_blueprints
     else:
         _page, _views = plugin_entries()
+        # One app, two mounts: Kestra's path, and Kestra 2.x's tenant path, whose ``{tenant}`` is a
+        # path parameter of Starlette's Mount (one mount for every tenant, and nothing else under
+        # /api/v1 is captured; the app answers 404 for a tenant not in [webhook_trigger] tenants)
+        _webhook_app = LazyASGIApp("airflow_webhook_trigger.http.asgi:create_webhook_asgi_app")
         fastapi_apps = [
-            {"app": LazyASGIApp("airflow_webhook_trigger.http.asgi:create_webhook_asgi_app"),
-             "url_prefix": URL_PREFIX, "name": "Webhook trigger"},
+            {"app": _webhook_app, "url_prefix": URL_PREFIX, "name": "Webhook trigger"},
+            {"app": _webhook_app, "url_prefix": TENANT_URL_PREFIX, "name": "Webhook trigger (tenant URL)"},
             _page,
         ]
         if HAS_EXTERNAL_VIEWS:
@@ -46,4 +50,4 @@ class WebhookTriggerPlugin(AirflowPlugin):
         else:
             log.info("Airflow %d.%d has no external_views (3.1+): the Webhooks page is served at %s/ but not "
                      "linked from the UI's menu", *AIRFLOW_VERSION, UI_PREFIX)
-        del _page, _views
+        del _page, _views, _webhook_app

@@ -9,6 +9,7 @@ rules for the body: a JSON object or array is parsed, anything else stays the ex
 from __future__ import annotations
 
 import base64
+import codecs
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -95,31 +96,51 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(name)
 
 
-_TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript")
+_TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript", "application/yaml",
+               "application/x-yaml", "application/csv", "application/x-ndjson", "application/graphql")
 
 
 def _is_text_type(content_type: str) -> bool:
     return (
         not content_type
         or content_type.startswith(_TEXT_TYPES)
-        or content_type.endswith(("+json", "+xml"))
+        or content_type.endswith(("+json", "+xml", "+yaml"))
         or content_type == "application/x-www-form-urlencoded"
     )
 
 
-def parse_body(body: bytes, content_type: str = "") -> Any:
+def charset(headers: Headers) -> str | None:
+    """The Content-Type's ``charset`` parameter (unquoted, lower-cased), or None."""
+    value = headers.first("content-type") or ""
+    for parameter in value.split(";")[1:]:
+        name, _, given = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            return given.strip().strip('"').strip().lower() or None
+    return None
+
+
+def decode_text(body: bytes, encoding: str | None) -> str | None:
+    """The body as text in its charset (UTF-8 when none is given); None when the charset is
+    unknown or the bytes are not text in it: then the body is binary."""
+    try:
+        return body.decode(codecs.lookup(encoding or "utf-8").name)
+    except (LookupError, UnicodeDecodeError):
+        return None
+
+
+def parse_body(body: bytes, content_type: str = "", encoding: str | None = None) -> Any:
     """Kestra's body rule: JSON object, else JSON array, else the text as is; empty -> None.
 
-    A body that is not text (by its content type, or bytes that are not UTF-8) is given as the
-    base64 of its bytes, so binary payloads reach the run intact and the conf stays JSON.
+    Text is decoded with the Content-Type's charset (``encoding``; UTF-8 when none). A body that
+    is not text (by its content type, an unknown charset, or bytes that are not text in it) is
+    given as the base64 of its bytes, so binary payloads reach the run intact and the conf stays JSON.
     """
     if not body:
         return None
     if not _is_text_type(content_type):
         return base64.b64encode(body).decode("ascii")
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
+    text = decode_text(body, encoding)
+    if text is None:
         return base64.b64encode(body).decode("ascii")
     if "\x00" in text:  # no database stores NUL in text: such a body is binary
         return base64.b64encode(body).decode("ascii")
@@ -135,22 +156,36 @@ def parse_body(body: bytes, content_type: str = "") -> Any:
     return text
 
 
-def trigger_variables(request: WebhookRequest) -> dict[str, Any]:
+def _known_charset(encoding: str | None) -> str:
+    try:
+        return codecs.lookup(encoding or "utf-8").name
+    except LookupError:
+        return "utf-8"
+
+
+def trigger_variables(request: WebhookRequest, fetch_type: str = "FETCH") -> dict[str, Any]:
     """``trigger.*`` for templates: body, headers, parameters, date, and form fields if any.
 
+    ``fetch_type`` (Kestra's ``fetchType``): ``FETCH`` reads the body; ``NONE`` drops it and
+    ``STORE`` leaves it for storage (``body`` null, no form fields: the run reads ``uri``).
     Raises ``form_data.BodyRefused`` (413 or 400) for a multipart body it cannot pass on.
     """
     headers = request.header_map
     content_type = media_type(headers)
+    fetch = fetch_type == "FETCH"
     variables: dict[str, Any] = {
-        "body": parse_body(request.body, content_type),
+        "body": parse_body(request.body, content_type, charset(headers)) if fetch else None,
         "headers": headers,
         "parameters": multi_dict(request.query),
         "date": request.received_at.isoformat(),
         "method": request.method,
     }
+    if fetch_type == "STORE":
+        variables["uri"] = None  # set once the body is stored (dispatch), None when there is none
+    if not fetch:
+        return variables
     if content_type == "application/x-www-form-urlencoded" and request.body:
-        text = request.body.decode("utf-8", errors="replace")
+        text = request.body.decode(_known_charset(charset(headers)), errors="replace")
         variables["formFields"] = multi_dict(parse_qsl(text, keep_blank_values=True))
     elif content_type == "multipart/form-data":
         # fields and files are given parsed; the raw body (files included) is not repeated

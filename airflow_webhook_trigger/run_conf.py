@@ -24,7 +24,7 @@ def run_conf(variables: Mapping[str, Any]) -> dict[str, Any]:
         "headers": headers,
         "parameters": variables["parameters"],
     }
-    for optional in ("formFields", "parts"):
+    for optional in ("formFields", "parts", "uri"):
         if optional in variables:
             conf[optional] = variables[optional]
     return conf

@@ -36,7 +36,7 @@ def make_run_id(trigger_id: str, received_at: datetime, delivery_id: str | None 
 
 
 def run_request(dag_id: str, namespace: str, trigger_id: str, conf: dict[str, Any], received_at: datetime,
-                delivery_id: str | None) -> RunRequest:
+                delivery_id: str | None, labels: tuple[tuple[str, str], ...] = ()) -> RunRequest:
     """The run a delivery asks for; its conf made storable (parameters and inputs may hold NUL)."""
     return RunRequest(
         dag_id=dag_id,
@@ -46,6 +46,7 @@ def run_request(dag_id: str, namespace: str, trigger_id: str, conf: dict[str, An
         conf=storable.scrub(conf),
         received_at=received_at,
         deduplicated=bool(delivery_id),  # as make_run_id decides
+        labels=tuple(labels),
     )
 
 

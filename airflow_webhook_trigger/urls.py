@@ -10,14 +10,21 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-__all__ = ["URL_PREFIX", "UI_PREFIX", "KEY_MASK", "webhook_url", "masked_url", "mask_keys"]
+__all__ = ["URL_PREFIX", "TENANT_URL_PREFIX", "UI_PREFIX", "KEY_MASK", "webhook_url", "masked_url", "mask_keys",
+           "is_webhook_path"]
 
 URL_PREFIX = "/api/v1/executions/webhook"  # Kestra's path: /{namespace}/{flowId}/{key} follow
+# Kestra 2.x's path with a tenant (``main`` by default); ``{tenant}`` is a path parameter for
+# Starlette's Mount (Airflow 3) and, spelled ``<tenant>``, for Flask (Airflow 2)
+TENANT_URL_PREFIX = "/api/v1/{tenant}/executions/webhook"
+_MARK = "/executions/webhook/"  # in every webhook path, with or without a tenant
 UI_PREFIX = "/webhook-trigger-ui"  # where the Webhooks page is mounted on Airflow 3's api-server
 KEY_MASK = "***"
 
-# ``{URL_PREFIX}/{namespace}/{dag_id}/{key}`` anywhere in a path, request line, URL or header
-_KEY_ANYWHERE = re.compile("(" + re.escape(URL_PREFIX) + r"/[^/\s?#\"]*/[^/\s?#\"]*/)([^/\s?#\"]+)")
+# ``{URL_PREFIX}/{namespace}/{dag_id}/{key}`` anywhere in a path, request line, URL or header, and
+# the tenant form ``/api/v1/{tenant}/executions/webhook/...``: THE mask pattern, for every log
+_KEY_ANYWHERE = re.compile(r"(/api/v1/(?:[^/\s?#\"]+/)?executions/webhook/[^/\s?#\"]*/[^/\s?#\"]*/)([^/\s?#\"]+)")
+_WEBHOOK_PATH = re.compile(r"^/api/v1/(?:[^/]+/)?executions/webhook/")
 
 
 def _segment(text: str) -> str:
@@ -40,4 +47,14 @@ def masked_url(base_url: str, namespace: str, dag_id: str) -> str:
 
 def mask_keys(text: str) -> str:
     """Every ``.../webhook/ns/dag/KEY`` in ``text`` as ``.../ns/dag/***``."""
-    return _KEY_ANYWHERE.sub(r"\1" + KEY_MASK, text) if URL_PREFIX in text else text
+    return _KEY_ANYWHERE.sub(r"\1" + KEY_MASK, text) if _MARK in text else text
+
+
+def mentions_webhook(text: str) -> bool:
+    """Whether ``text`` may hold a webhook path (a cheap test before ``mask_keys``)."""
+    return _MARK in text
+
+
+def is_webhook_path(path: str) -> bool:
+    """Whether ``path`` is under the webhook prefix, with or without a tenant."""
+    return _WEBHOOK_PATH.match(path) is not None

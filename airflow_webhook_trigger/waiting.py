@@ -1,9 +1,10 @@
 """``wait: true``: wait for the run, then gather what the answer carries (state, outputs).
 
-Kestra's rules, in Airflow's terms: ``returnOutputs`` answers with the run's outputs only
+Kestra 2.x's rules, in Airflow's terms: ``wait`` answers with the execution and its ``outputs``
 (every task's XCom ``return_value`` keyed by task id, or the declared ``outputs`` templates);
-``responseCode`` and ``responseContentType`` shape that answer; a wait that runs out leaves the
-run going on. With ``text/plain`` and a single ``outputs`` template the rendered text is the
+``returnOutputs`` answers with the outputs only; ``responseCode`` applies whenever ``wait`` is
+set and ``responseContentType`` shapes the ``returnOutputs`` answer; a wait that runs out leaves
+the run going on. With ``text/plain`` and a single ``outputs`` template the rendered text is the
 whole body (Kestra wraps it in JSON, its open bug #19706), which is what provider handshakes
 such as Microsoft Graph's ``validationToken`` echo need. This module returns what it found;
 ``dispatch`` turns it into the answer (200, 202, 500 or ``responseCode``).
@@ -47,13 +48,13 @@ def wait_timeout(trigger: WebhookTrigger) -> float:
 
 
 def wait(trigger: WebhookTrigger, dag_id: str, run_id: str, context: dict[str, Any]) -> WaitResult:
-    """Wait for the run ``run_id``; with ``returnOutputs``, render its outputs once it finished."""
+    """Wait for the run ``run_id``; once it finished, render its outputs and ``responseCode``."""
     timeout = wait_timeout(trigger)
     state = wait_for_run(dag_id, run_id, timeout)
-    if state not in FINISHED_STATES or not trigger.return_outputs:
+    if state not in FINISHED_STATES:
         return WaitResult(state, timeout)
     outputs_context = {**context, "xcom": _xcom_accessor(dag_id, run_id), "run": {"id": run_id, "state": state}}
-    text_plain = trigger.response_content_type == "text/plain"
+    text_plain = trigger.return_outputs and trigger.response_content_type == "text/plain"
     try:
         if trigger.outputs is None:
             outputs: Any = xcom.return_values(dag_id, run_id)
@@ -63,9 +64,11 @@ def wait(trigger: WebhookTrigger, dag_id: str, run_id: str, context: dict[str, A
             outputs = {name: render_value(tpl, outputs_context) for name, tpl in trigger.outputs.items()}
     except TemplateRenderError as exc:
         log.warning("Outputs of webhook trigger %s failed to render: %s", trigger.id, exc)
-        return WaitResult(state, timeout, outputs_error=str(exc))
+        outputs, error = None, str(exc)
+    else:
+        error = None
     code = _response_code(trigger, outputs_context) if trigger.response_code is not None else None
-    return WaitResult(state, timeout, outputs=outputs, response_code=code, text_plain=text_plain)
+    return WaitResult(state, timeout, outputs=outputs, outputs_error=error, response_code=code, text_plain=text_plain)
 
 
 def _xcom_accessor(dag_id: str, run_id: str):

@@ -55,7 +55,7 @@ class BenchEmptyHandlers(AirflowPlugin):
         },
         {
             "app": BufferedWSGIBridge(_empty_flask_app(), workers=config.get_int("wsgi_threads"),
-                                      body_limit=lambda: config.get_int("max_body_size")),
+                                      body_limit=lambda scope: config.get_int("max_body_size")),
             "url_prefix": "/api/v1/executions/empty-bridge",
             "name": "bench: empty Flask handler through the plugin's own WSGI bridge",
         },

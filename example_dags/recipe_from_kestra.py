@@ -2,7 +2,8 @@
 
 The whole Kestra flow below can be pasted: only its ``triggers`` are read (``id``, ``namespace``
 and ``tasks`` are Kestra's and ignored here; the DAG id is the flow id of the URL). The URL
-keeps Kestra's shape: ``/api/v1/executions/webhook/company.team/recipe_from_kestra/<key>``.
+keeps Kestra's shape: ``/api/v1/executions/webhook/company.team/recipe_from_kestra/<key>``, and
+Kestra 2.x's ``/api/v1/main/executions/webhook/...`` (tenant ``main``) works too.
 Kestra's ``inputs`` become the run's conf (and are checked against the DAG's params, as
 Kestra checks a flow's inputs).
 """
@@ -34,6 +35,11 @@ triggers:
     conditions:
       - type: io.kestra.plugin.core.condition.ExpressionCondition
         expression: "{{ trigger.body.status == 'paid' }}"
+    when: "{{ trigger.body.amount > 0 }}"        # Kestra 2.x
+    labels:                                       # Kestra 2.x
+      source: shop
+      currency: "{{ trigger.body.currency }}"
+    fetchType: FETCH                              # Kestra 2.x: FETCH, STORE or NONE
     inputs:
       order_id: "{{ trigger.body.order_id }}"
 """

@@ -19,7 +19,7 @@ from sqlalchemy import func, or_, select
 from airflow_webhook_trigger.airflow.versions import IS_AIRFLOW_2
 
 __all__ = ["SerializedHead", "serialized_fingerprint", "serialized_heads", "serialized_data", "dag_flags",
-           "decode_param_default"]
+           "decode_param_default", "decode_param_schemas"]
 
 _BATCH = 500
 
@@ -127,3 +127,23 @@ def decode_param_default(encoded_params: Any, name: str) -> tuple[bool, Any]:
             return True, value
         return True, encoded
     return False, None
+
+
+def decode_param_schemas(encoded_params: Any, names: Iterable[str]) -> dict[str, dict]:
+    """The JSON schemas (``Param(..., type="integer")``) of the params ``names``, decoded.
+
+    A param with no schema, or a plain value, gets ``{}``; a name that is not a param is left out.
+    """
+    from airflow.serialization.serialized_objects import BaseSerialization  # heavy: on use only
+
+    wanted = set(names)
+    pairs = encoded_params.items() if isinstance(encoded_params, dict) else (encoded_params or ())
+    schemas: dict[str, dict] = {}
+    for param_name, encoded in pairs:
+        if param_name not in wanted:
+            continue
+        schema = encoded.get("schema") if isinstance(encoded, dict) and "__class" in encoded else None
+        if isinstance(schema, dict) and "__type" in schema:
+            schema = BaseSerialization.deserialize(schema)
+        schemas[param_name] = schema if isinstance(schema, dict) else {}
+    return schemas

@@ -60,6 +60,11 @@ def cmd_list(args: argparse.Namespace) -> int:
         print("\nProblems (what to change):")
         for w, problem in problems:
             print(f"  {w['dag_id']} / {w['trigger_id']}: {problem}")
+    ignored = [(w, name) for w in listing["webhooks"] for name in w.get("ignored", ())]
+    if ignored:
+        print("\nIgnored, as in Kestra 2.x:")
+        for w, name in ignored:
+            print(f"  {w['dag_id']} / {w['trigger_id']}: {name} has no effect without wait: true")
     if listing["invalid"]:
         print("\nInvalid declarations (their URLs answer 404):")
         rows = [[i["dag_id"], i["fileloc"] or "-", i["reason"]] for i in listing["invalid"]]
@@ -109,7 +114,9 @@ def cmd_test(args: argparse.Namespace) -> int:
     index = load_index()
     pairs = dag_triggers(index, args.dag_id, namespace=args.namespace, trigger_id=args.trigger)
     request = _request(args, read_body(args.body), parse_headers(args.header), base_url(args.base_url) + "/")
-    reports = dry_run(pairs, request, args.dag_id, key=args.key, paused=index.is_paused(args.dag_id))
+    entry = next((e for e in index.entries() if e.dag_id == args.dag_id), None)
+    reports = dry_run(pairs, request, args.dag_id, key=args.key, paused=index.is_paused(args.dag_id),
+                      input_types=dict(entry.input_types) if entry is not None else None)
     if args.json:
         print(json.dumps([r.as_dict() for r in reports], indent=2, default=str, ensure_ascii=False))
     else:

@@ -88,13 +88,13 @@ def _verdict(outcome: Outcome, trace: Trace, trigger: WebhookTrigger, dag_id: st
         return trace.detail or f"answered at once by respond[{trace.rule}]; no run"
     if step == "conditions":
         return "conditions not met (no run; the sender gets an empty 204)"
-    if step == "inputs":
+    if step in ("inputs", "labels"):
         return trace.detail
     return "a run would be created" + (" and the answer would wait for it" if trigger.wait else "")
 
 
 def _one(trigger: WebhookTrigger, request: WebhookRequest, dag_id: str, namespace: str, key: str | None,
-         paused: bool) -> TriggerReport:
+         paused: bool, input_types: dict | None = None) -> TriggerReport:
     report = TriggerReport(trigger.id, namespace, 0, "")
     if trigger.signature is not None:
         report.signature = (f"{trigger.signature.type}: not checked in a dry run "
@@ -110,7 +110,8 @@ def _one(trigger: WebhookTrigger, request: WebhookRequest, dag_id: str, namespac
             return report
         report.key = "matches"
     trace = Trace()
-    outcome = decide(trigger, request, namespace, dag_id, paused=paused, effects=DRY_RUN, trace=trace)
+    outcome = decide(trigger, request, namespace, dag_id, paused=paused, effects=DRY_RUN, trace=trace,
+                     input_types=input_types)
     report.status, report.verdict = outcome.status, _verdict(outcome, trace, trigger, dag_id)
     report.state = {"disabled": "disabled", "paused": "DAG paused"}.get(trace.stopped_at, report.state)
     report.respond = [f"respond[{i}]: {'matches' if met else 'no match'} ({why})" for i, met, why in trace.respond]
@@ -123,13 +124,14 @@ def _one(trigger: WebhookTrigger, request: WebhookRequest, dag_id: str, namespac
 
 
 def dry_run(triggers: list[tuple[str, WebhookTrigger]], request: WebhookRequest, dag_id: str, *,
-            key: str | None = None, paused: bool = False) -> list[TriggerReport]:
+            key: str | None = None, paused: bool = False, input_types: dict | None = None) -> list[TriggerReport]:
     """A report per ``(namespace, trigger)``. With ``key``, as the api-server does: the first
-    trigger whose key matches answers, and the others are only listed as not matching."""
+    trigger whose key matches answers, and the others are only listed as not matching.
+    ``input_types``: the DAG's params' types, so inputs are converted as the endpoint does."""
     reports = []
     answered = False
     for namespace, trigger in triggers:
-        report = _one(trigger, request, dag_id, namespace, key, paused) if not answered else TriggerReport(
+        report = _one(trigger, request, dag_id, namespace, key, paused, input_types) if not answered else TriggerReport(
             trigger.id, namespace, 0, "not reached: an earlier trigger's key matched")
         if key is not None and report.key == "matches":
             answered = True

@@ -28,3 +28,30 @@ class ExpressionCondition(Condition):
 
     def describe(self) -> str:
         return f"ExpressionCondition {self.expression}"
+
+
+class WhenCondition(Condition):
+    """A trigger's ``when`` (Kestra 2.x): like ``ExpressionCondition``, and ``0`` and ``-0`` are
+    false too. Not a condition type one declares: the declaration's ``when`` becomes one, so it
+    is evaluated (and traced, and a render error counted false: 204) with the conditions."""
+
+    names = ()
+    properties = ("expression",)
+
+    def __init__(self, expression: str) -> None:
+        self.expression = expression
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any], where: str) -> WhenCondition:
+        return cls(template_field(raw, "expression", where))
+
+    @property
+    def type_name(self) -> str:
+        return "when"
+
+    def holds(self, context: Mapping[str, Any]) -> bool:
+        text = render(self.expression, context).strip()
+        return is_true(text) and text not in ("0", "-0")
+
+    def describe(self) -> str:
+        return f"when {self.expression}"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from airflow_webhook_trigger.urls import URL_PREFIX, mask_keys
+from airflow_webhook_trigger.urls import mask_keys, mentions_webhook
 
 __all__ = ["MaskWebhookKeys", "mask_keys", "mask_keys_in_gunicorn_access_log"]
 
@@ -27,7 +27,7 @@ class MaskWebhookKeys(logging.Filter):
         args: Any = record.args
         if isinstance(args, dict):  # gunicorn: one dict of atoms
             for name, value in list(args.items()):
-                if isinstance(value, str) and URL_PREFIX in value:
+                if isinstance(value, str) and mentions_webhook(value):
                     args[name] = mask_keys(value)
         elif isinstance(args, tuple):
             record.args = tuple(mask_keys(a) if isinstance(a, str) else a for a in args)

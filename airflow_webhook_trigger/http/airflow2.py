@@ -13,9 +13,9 @@ from flask import Blueprint, request
 from werkzeug.exceptions import HTTPException
 
 from airflow_webhook_trigger.http.blueprint import create_blueprint, json_error
-from airflow_webhook_trigger.urls import URL_PREFIX
+from airflow_webhook_trigger.urls import TENANT_URL_PREFIX, is_webhook_path, mentions_webhook
 
-__all__ = ["airflow2_blueprint"]
+__all__ = ["airflow2_blueprint", "airflow2_blueprints"]
 
 
 class _GunicornConnectionClose:
@@ -32,7 +32,7 @@ class _GunicornConnectionClose:
         self.wsgi_app = wsgi_app
 
     def __call__(self, environ, start_response):
-        if URL_PREFIX + "/" not in environ.get("PATH_INFO", ""):
+        if not mentions_webhook(environ.get("PATH_INFO", "")):
             return self.wsgi_app(environ, start_response)
 
         def closing_start_response(status, headers, exc_info=None):
@@ -45,14 +45,26 @@ class _GunicornConnectionClose:
         return self.wsgi_app(environ, closing_start_response)
 
 
+def airflow2_blueprints() -> list[Blueprint]:
+    """Kestra's path, and Kestra 2.x's path with a tenant (``/api/v1/<tenant>/executions/webhook``)."""
+    tenant_prefix = TENANT_URL_PREFIX.replace("{tenant}", "<tenant>")
+    tenant = create_blueprint("webhook_trigger_tenant", tenant_prefix)
+    tenant.record_once(lambda state: _exempt_from_csrf(state, tenant))
+    return [airflow2_blueprint(), tenant]  # the first also installs the app-wide hooks for both
+
+
+def _exempt_from_csrf(state, blueprint: Blueprint) -> None:
+    csrf = state.app.extensions.get("csrf")
+    if csrf is not None:
+        csrf.exempt(blueprint)
+
+
 def airflow2_blueprint() -> Blueprint:
     """The blueprint for Airflow 2's webserver, without CSRF, answering JSON under its prefix."""
     blueprint = create_blueprint()
 
     def exempt_from_csrf(state) -> None:
-        csrf = state.app.extensions.get("csrf")
-        if csrf is not None:
-            csrf.exempt(blueprint)
+        _exempt_from_csrf(state, blueprint)
         state.app.wsgi_app = _GunicornConnectionClose(state.app.wsgi_app)
 
     blueprint.record_once(exempt_from_csrf)
@@ -62,7 +74,7 @@ def airflow2_blueprint() -> Blueprint:
         # TRACE, PROPFIND, a path with a newline...: Werkzeug fails the match before any blueprint
         # is chosen, and Airflow's /api/v1 handler would answer problem+json. Answer as Airflow 3's
         # mounted app does (http/asgi.py), only under the webhook prefix.
-        if isinstance(request.routing_exception, HTTPException) and request.path.startswith(URL_PREFIX + "/"):
+        if isinstance(request.routing_exception, HTTPException) and is_webhook_path(request.path):
             return json_error(request.routing_exception)
         return None
 

@@ -18,6 +18,7 @@ from airflow_webhook_trigger import config
 from airflow_webhook_trigger.http.admission import AdmissionControl, QueueDeadline
 from airflow_webhook_trigger.http.blueprint import create_blueprint, json_error
 from airflow_webhook_trigger.http.bridge import BufferedWSGIBridge
+from airflow_webhook_trigger.stored_bodies import body_limit
 from airflow_webhook_trigger.urls import mask_keys
 
 __all__ = ["create_webhook_asgi_app", "create_flask_app", "MaskKeyInAccessLog"]
@@ -35,8 +36,19 @@ def create_webhook_asgi_app():
     """The webhook Flask app behind the buffered bridge, as the api-server serves it, with the
     key masked in the access log."""
     bridge = BufferedWSGIBridge(QueueDeadline(create_flask_app()), workers=config.get_int("wsgi_threads"),
-                                body_limit=lambda: config.get_int("max_body_size"))
+                                body_limit=scope_body_limit)
     return MaskKeyInAccessLog(AdmissionControl(bridge))
+
+
+def scope_body_limit(scope: dict) -> int:
+    """The most the bridge reads of this request's body: ``max_body_size``, or more for a DAG with
+    a ``fetchType: STORE`` trigger (``stored_bodies.body_limit``, one index look-up)."""
+    root = scope.get("root_path", "")
+    path = scope.get("path", "")
+    parts = (path[len(root):] if path.startswith(root) else path).split("/")
+    if len(parts) == 4:  # "", namespace, dag_id, key
+        return body_limit(parts[1], parts[2])
+    return config.get_int("max_body_size")
 
 
 class MaskKeyInAccessLog:

@@ -21,6 +21,7 @@ from airflow_webhook_trigger.dispatch import handle
 from airflow_webhook_trigger.index import WebhookIndex
 from airflow_webhook_trigger.outcome import NOT_FOUND, Outcome
 from airflow_webhook_trigger.request import WebhookRequest
+from airflow_webhook_trigger.stored_bodies import body_limit
 from airflow_webhook_trigger.urls import URL_PREFIX
 
 __all__ = ["URL_PREFIX", "create_blueprint", "json_error", "method_not_allowed"]
@@ -121,6 +122,13 @@ def _header_pairs(req: Request) -> tuple[tuple[str, str], ...]:
     return tuple(req.headers.items())
 
 
+def _scope_tenant(environ: dict) -> str | None:
+    """The ``{tenant}`` of Kestra 2.x's URL when the app is mounted at ``TENANT_URL_PREFIX``."""
+    scope = environ.get("asgi.scope")
+    params = scope.get("path_params") if isinstance(scope, dict) else None
+    return params.get("tenant") if isinstance(params, dict) else None
+
+
 def _webhook_request(req: Request, body: bytes) -> WebhookRequest:
     environ = req.environ
     return WebhookRequest(
@@ -144,7 +152,7 @@ def create_blueprint(
 
     # merge_slashes=False: an empty segment (``ns//key``) is a JSON 404, not an HTML redirect
     @bp.route("/<namespace>/<dag_id>/<key>", methods=_ALL_METHODS, strict_slashes=True, merge_slashes=False)
-    def webhook(namespace: str, dag_id: str, key: str) -> Response:
+    def webhook(namespace: str, dag_id: str, key: str, tenant: str | None = None) -> Response:
         # the request object itself, once: each access through Flask's ``request`` proxy is a
         # context-variable look-up, and the 404/204 paths must stay as cheap as an empty view
         req = request._get_current_object()
@@ -153,20 +161,22 @@ def create_blueprint(
         environ = req.environ
         if has_encoded_slash(environ):  # "a%2Fb" is one segment holding "/": no such webhook
             return to_response(NOT_FOUND)
-        limit = config.get_int("max_body_size")
+        if tenant is None:  # Airflow 3: the tenant mount's path parameter (plugin.py)
+            tenant = _scope_tenant(environ)
+        limit = body_limit(namespace, dag_id, index=index)
         try:
             body = read_body(environ, limit)
         except BodyTooLarge:  # close: a sender still uploading is not drained by the server
             return _json(413, f"Payload Too Large: the body must be at most {limit} bytes", {"Connection": "close"})
         try:
-            return to_response(handle(_webhook_request(req, body), namespace, dag_id, key, index=index))
+            return to_response(handle(_webhook_request(req, body), namespace, dag_id, key, index=index, tenant=tenant))
         except Exception:  # a bug of ours must still answer JSON, and be found in the log
             log.exception("Webhook request for DAG %s failed", dag_id)
             return _json(500, "Internal Server Error: the webhook failed unexpectedly; see the api-server log")
 
     @bp.route("/", defaults={"rest": ""}, methods=_ALL_METHODS, strict_slashes=False, merge_slashes=False)
     @bp.route("/<webhook_any_path:rest>", methods=_ALL_METHODS, merge_slashes=False)
-    def not_found(rest: str) -> Response:
+    def not_found(rest: str, tenant: str | None = None) -> Response:
         return to_response(NOT_FOUND)
 
     return bp

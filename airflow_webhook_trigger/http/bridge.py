@@ -42,9 +42,9 @@ _INTERNAL_ERROR = json.dumps(
 class BufferedWSGIBridge:
     """Serve a WSGI app to ASGI with the body read first and the answer sent whole."""
 
-    def __init__(self, app: Callable, *, workers: int, body_limit: Callable[[], int]) -> None:
+    def __init__(self, app: Callable, *, workers: int, body_limit: Callable[[dict], int]) -> None:
         self.app = app
-        self.body_limit = body_limit  # read per request: the option may change at run time
+        self.body_limit = body_limit  # per request (given the scope): options and DAGs change at run time
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="webhook")
 
     async def __call__(self, scope, receive, send) -> None:
@@ -53,7 +53,7 @@ class BufferedWSGIBridge:
             return
         if scope["type"] != "http":
             return
-        body = await self._read_body(receive, self.body_limit())
+        body = await self._read_body(receive, self.body_limit(scope))
         environ = build_environ(scope, io.BytesIO(body))
         environ[ENQUEUED_AT] = time.monotonic()  # for QueueDeadline (admission.py)
         context = contextvars.copy_context()

@@ -71,7 +71,12 @@ def test_example_webhook_inputs(stack, http):
     assert answer.status_code == 200, answer.text
     conf = stack.get_run("webhook_inputs", answer.json()["id"])["conf"]
     assert (conf["pr_number"], conf["title"], conf["labels"]) == (42, "Fix login", ["bug", "ui"])
-    for number, reason in (("42", "not of type 'integer'"), (0, "minimum")):
+    # Kestra 2.x converts inputs to the param's type (was: "42" refused as not an integer)
+    event["pull_request"]["number"] = "42"
+    converted = http.post(url("webhook_inputs", "pr-review-5f2c9a", "demo"), json=event)
+    assert converted.status_code == 200, converted.text
+    assert stack.get_run("webhook_inputs", converted.json()["id"])["conf"]["pr_number"] == 42
+    for number, reason in (("forty-two", "cannot be converted"), (0, "minimum")):
         event["pull_request"]["number"] = number
         refused = http.post(url("webhook_inputs", "pr-review-5f2c9a", "demo"), json=event)
         assert refused.status_code == 422, refused.text

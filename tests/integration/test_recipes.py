@@ -11,6 +11,7 @@ import json
 import time
 from urllib.parse import parse_qsl
 
+import httpx
 import pytest
 
 from airflow_webhook_trigger.cli import samples
@@ -165,12 +166,17 @@ def test_curl_with_query_parameters(recipes, hook, http):
 
 
 def test_kestra_flow_pasted_whole(recipes, hook):
-    paid = hook("POST", "company.team", "recipe_from_kestra", "4wjtkzwVGBM9yKnjm3yv8r",
-                json={"status": "paid", "order_id": "A-17"})
+    order = {"status": "paid", "order_id": "A-17", "amount": 12, "currency": "EUR"}
+    paid = hook("POST", "company.team", "recipe_from_kestra", "4wjtkzwVGBM9yKnjm3yv8r", json=order)
     conf = _conf(recipes, "recipe_from_kestra", paid)
-    assert conf["order_id"] == "A-17" and conf["body"] == {"status": "paid", "order_id": "A-17"}
+    assert conf["order_id"] == "A-17" and conf["body"] == order
     answer = paid.json()
     assert answer["namespace"] == "company.team" and answer["flowId"] == "recipe_from_kestra"
     assert answer["trigger"]["type"] == "io.kestra.plugin.core.trigger.Webhook"
+    assert answer["labels"] == [{"key": "source", "value": "shop"}, {"key": "currency", "value": "EUR"}]
     assert hook("POST", "company.team", "recipe_from_kestra", "4wjtkzwVGBM9yKnjm3yv8r",
-                json={"status": "pending", "order_id": "A-18"}).status_code == 204
+                json={**order, "status": "pending"}).status_code == 204
+    assert hook("POST", "company.team", "recipe_from_kestra", "4wjtkzwVGBM9yKnjm3yv8r",
+                json={**order, "amount": 0}).status_code == 204  # `when` is false
+    tenant = recipes.url + "/api/v1/main/executions/webhook/company.team/recipe_from_kestra/4wjtkzwVGBM9yKnjm3yv8r"
+    assert httpx.post(tenant, json=order, timeout=60).status_code == 200

@@ -133,6 +133,26 @@ class Proxy:
             conn.close()
 
 
+def test_the_tenant_url_is_forwarded_and_its_run_created(nginx, stack):
+    """Kestra 2.x's /api/v1/main/executions/webhook/...; another tenant never reaches Airflow."""
+    tenant_url = WEBHOOK.replace("/api/v1/executions/", "/api/v1/main/executions/")
+    status, raw = nginx.request("POST", tenant_url, json.dumps({"via": "tenant"}).encode(),
+                                {"Content-Type": "application/json"})
+    assert status == 200, raw
+    run = stack.get_run("postgres_faults", json.loads(raw)["dag_run_id"])
+    assert run is not None and run["conf"]["body"] == {"via": "tenant"}
+    status, raw = nginx.request("POST", WEBHOOK.replace("/api/v1/executions/", "/api/v1/acme/executions/"), b"{}")
+    assert status == 404 and b"Not Found: webhook not found" not in raw  # nginx's own 404
+    log = ""
+    for _ in range(50):
+        log = (nginx.folder / "webhooks.access.log").read_text()
+        if "/api/v1/main/executions/webhook/t4pg/postgres_faults/***" in log:
+            break
+        time.sleep(0.1)
+    assert '"POST /api/v1/main/executions/webhook/t4pg/postgres_faults/*** HTTP/1.1" 200' in log, log[-2000:]
+    assert "t4pg-faults" not in log
+
+
 def test_the_webhook_is_forwarded_and_its_run_created(nginx, stack):
     body = json.dumps({"via": "nginx"}).encode()
     status, raw = nginx.request("POST", WEBHOOK, body, {"Content-Type": "application/json"})

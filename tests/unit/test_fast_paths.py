@@ -84,7 +84,7 @@ def _echo(environ, start_response):
 
 
 def test_bridge_passes_the_whole_body_and_sends_the_whole_answer():
-    bridge = BufferedWSGIBridge(_echo, workers=2, body_limit=lambda: 1000)
+    bridge = BufferedWSGIBridge(_echo, workers=2, body_limit=lambda scope: 1000)
     sent = _serve(bridge, _scope(), [b'{"a":', b" 1}"])
     assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 201
     assert (b"x-two", b"2") in sent[0]["headers"]
@@ -93,7 +93,7 @@ def test_bridge_passes_the_whole_body_and_sends_the_whole_answer():
 
 
 def test_bridge_stops_reading_past_the_limit_so_the_app_can_refuse():
-    bridge = BufferedWSGIBridge(_echo, workers=1, body_limit=lambda: 10)
+    bridge = BufferedWSGIBridge(_echo, workers=1, body_limit=lambda scope: 10)
     sent = _serve(bridge, _scope(), [b"x" * 8, b"y" * 8, b"z" * 8])
     assert json.loads(sent[1]["body"])["body"] == "x" * 8 + "y" * 8  # 16 > 10: enough to refuse, not all
 
@@ -102,13 +102,13 @@ def test_a_failing_wsgi_app_still_answers_json_500():
     def broken(environ, start_response):
         raise RuntimeError("boom")
 
-    sent = _serve(BufferedWSGIBridge(broken, workers=1, body_limit=lambda: 10), _scope(), [b""])
+    sent = _serve(BufferedWSGIBridge(broken, workers=1, body_limit=lambda scope: 10), _scope(), [b""])
     assert sent[0]["status"] == 500
     assert "Internal Server Error" in json.loads(sent[1]["body"])["message"]
 
 
 def test_websocket_is_closed():
-    sent = _serve(BufferedWSGIBridge(_echo, workers=1, body_limit=lambda: 10), {"type": "websocket"}, [])
+    sent = _serve(BufferedWSGIBridge(_echo, workers=1, body_limit=lambda scope: 10), {"type": "websocket"}, [])
     assert sent == [{"type": "websocket.close", "code": 1000}]
 
 

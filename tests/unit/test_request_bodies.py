@@ -47,14 +47,14 @@ def test_multipart_fields_and_files():
     assert conf["formFields"] == variables["formFields"] and conf["parts"] == variables["parts"]
 
 
-def test_multipart_part_without_content_type_defaults_to_text_plain():
+def test_multipart_part_without_content_type_has_a_null_content_type():  # Kestra 2.x (was text/plain)
     boundary = "XyZ"
     body = (
         f"--{boundary}\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.csv\"\r\n\r\n"
         f"x,y\r\n1,2\r\n--{boundary}--\r\n"
     ).encode()
     variables = trigger_variables(request_of(body, f"multipart/form-data; boundary={boundary}"))
-    assert variables["parts"][0]["contentType"] == "text/plain"
+    assert variables["parts"][0]["contentType"] is None
     assert base64.b64decode(variables["parts"][0]["content"]) == b"x,y\r\n1,2"
     assert variables["formFields"] == {}
 

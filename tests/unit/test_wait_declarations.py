@@ -11,12 +11,12 @@ from airflow_webhook_trigger.errors import WebhookDeclarationError
 @pytest.mark.parametrize(
     "properties, where, problem",
     [
-        ({"returnOutputs": True}, "webhook.returnOutputs", "needs wait"),
+        ({"outputs": "{{ 1 }}"}, "webhook.outputs", "needs wait"),
+        ({"responseCode": "201"}, "webhook.responseCode", "needs wait"),
         ({"timeout": 5}, "webhook.timeout", "needs wait"),
         ({"wait": True, "timeout": 0}, "webhook.timeout", "positive"),
         ({"wait": True, "timeout": "60"}, "webhook.timeout", "positive"),
-        ({"wait": True, "outputs": "{{ 1 }}"}, "webhook.outputs", "needs returnOutputs"),
-        ({"wait": True, "responseCode": "201"}, "webhook.responseCode", "returnOutputs"),
+        ({"wait": True, "responseContentType": "text/plain"}, "webhook.responseContentType", "returnOutputs"),
         ({"wait": True, "returnOutputs": True, "responseContentType": "text/html"}, "webhook.responseContentType", "text/plain"),
         ({"wait": "yes"}, "webhook.wait", "true or false"),
         ({"inputs": {"body": "{{ trigger.body }}"}}, "webhook.inputs.body", "reserved"),
@@ -47,3 +47,12 @@ def test_accepted_combinations():
     )
     assert (trigger.wait, trigger.timeout, trigger.return_outputs, trigger.response_content_type) == (True, 2.0, True, "text/plain")
     assert trigger.inputs == {"n": "{{ trigger.body.n }}"}
+
+
+def test_kestra_2_wait_rules_are_accepted():
+    """Kestra 2.x (was refused here): returnOutputs without wait is accepted and ignored;
+    outputs and responseCode need only wait."""
+    (ignored,) = parse_declaration({"key": "k", "returnOutputs": True})
+    assert ignored.return_outputs is False and ignored.ignored == ("returnOutputs",)
+    (trigger,) = parse_declaration({"key": "k", "wait": True, "outputs": "{{ 1 }}", "responseCode": "201"})
+    assert (trigger.wait, trigger.return_outputs, trigger.outputs, trigger.response_code) == (True, False, "{{ 1 }}", "201")

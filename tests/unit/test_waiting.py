@@ -69,9 +69,19 @@ CREATED = Outcome(200, {"id": "r1", "url": "http://airflow/dags/d/runs/r1"}, dag
 @pytest.mark.parametrize("state, status", [("success", 200), ("failed", 500), ("running", 202), ("queued", 202)])
 def test_the_status_follows_the_run(monkeypatch, state, status):
     monkeypatch.setattr(waiting, "wait_for_run", lambda dag_id, run_id, timeout: state)
+    monkeypatch.setattr(xcom, "return_values", lambda dag_id, run_id: {"t": 1})
     answer = wait_and_answer(_trigger(), CREATED, {})
     assert answer.status == status and answer.body["state"] == {"current": state.upper()}
     assert answer.body["id"] == "r1" and answer.body["url"].endswith("/runs/r1")
+    # Kestra 2.x (was: no outputs without returnOutputs): a finished run's outputs come along
+    assert answer.body.get("outputs") == ({"t": 1} if state in ("success", "failed") else None)
+
+
+def test_response_code_applies_with_wait_alone(monkeypatch):  # Kestra 2.x (was: returnOutputs only)
+    monkeypatch.setattr(waiting, "wait_for_run", lambda dag_id, run_id, timeout: "success")
+    monkeypatch.setattr(xcom, "return_values", lambda dag_id, run_id: {"t": 1})
+    answer = wait_and_answer(_trigger(responseCode="{{ 201 }}"), CREATED, {})
+    assert (answer.status, answer.body["outputs"], answer.body["id"]) == (201, {"t": 1}, "r1")
 
 
 def test_text_plain_outputs_are_the_whole_body(monkeypatch):

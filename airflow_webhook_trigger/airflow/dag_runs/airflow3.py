@@ -38,7 +38,7 @@ def _dag_bag():
 
 
 def _dag_state_and_version(session, dag_id: str):
-    """``(is_stale, is_paused, allowed_run_types, newest version id)`` in one query, or None.
+    """``(is_stale, is_paused, allowed_run_types, newest version id, its number)`` in one query, or None.
 
     Filtered on ``dag_version.dag_id``, which is indexed (unique with ``version_number``); a
     filter on ``serialized_dag.dag_id`` scans every serialized DAG (docs/performance.md).
@@ -47,21 +47,25 @@ def _dag_state_and_version(session, dag_id: str):
     from airflow.models.dag_version import DagVersion
     from airflow.models.serialized_dag import SerializedDagModel
 
-    newest = (
-        select(SerializedDagModel.dag_version_id)
-        .join(DagVersion, SerializedDagModel.dag_version_id == DagVersion.id)
-        .where(DagVersion.dag_id == dag_id)
-        .order_by(DagVersion.version_number.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
+    def newest(column):
+        return (
+            select(column)
+            .select_from(SerializedDagModel)
+            .join(DagVersion, SerializedDagModel.dag_version_id == DagVersion.id)
+            .where(DagVersion.dag_id == dag_id)
+            .order_by(DagVersion.version_number.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+
     # allowed_run_types arrived in 3.2; before, every DAG accepts manual runs
     allowed = DagModel.allowed_run_types if HAS_ALLOWED_RUN_TYPES else None
-    columns = [DagModel.is_stale, DagModel.is_paused, newest] + ([allowed] if allowed is not None else [])
+    columns = [DagModel.is_stale, DagModel.is_paused, newest(SerializedDagModel.dag_version_id),
+               newest(DagVersion.version_number)] + ([allowed] if allowed is not None else [])
     row = session.execute(select(*columns).where(DagModel.dag_id == dag_id)).one_or_none()
     if row is None:
         return None
-    return row[0], row[1], (row[3] if allowed is not None else None), row[2]
+    return row[0], row[1], (row[4] if allowed is not None else None), row[2], row[3]
 
 
 def create_run(request: RunRequest) -> CreatedRun:
@@ -95,7 +99,7 @@ def _create(request: RunRequest) -> CreatedRun:
         found = _dag_state_and_version(session, dag_id)
         if found is None or found[0]:
             raise DagGone(dag_id)
-        is_stale, is_paused, allowed_run_types, version_id = found
+        is_stale, is_paused, allowed_run_types, version_id, version_number = found
         if is_paused:
             raise DagPaused(dag_id)
         if allowed_run_types is not None and DagRunType.MANUAL not in allowed_run_types:
@@ -119,4 +123,4 @@ def _create(request: RunRequest) -> CreatedRun:
             )
         except (ParamValidationError, ValueError, TypeError) as exc:
             raise ConfRefused(str(exc)) from None
-        return CreatedRun(run_id, str(run.state), created=True)
+        return CreatedRun(run_id, str(run.state), created=True, version=version_number)

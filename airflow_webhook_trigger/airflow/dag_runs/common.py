@@ -28,6 +28,7 @@ class RunRequest:
     conf: dict[str, Any]
     received_at: datetime
     deduplicated: bool = True  # False: the run id has a random part, no earlier delivery can hold it
+    labels: tuple[tuple[str, str], ...] = ()  # rendered (key, value): Airflow runs have none, the note shows them
 
     @property
     def triggering_user_name(self) -> str:
@@ -35,10 +36,14 @@ class RunRequest:
 
     @property
     def note(self) -> str:
-        return (
+        note = (
             f"Triggered by webhook trigger `{self.trigger_id}` of namespace `{self.namespace}`; "
             f"correlation id `{self.run_id}`."
         )
+        if self.labels:
+            shown = ", ".join(f"`{key}`: `{value}`" for key, value in self.labels)
+            note += f"\n\nLabels: {shown}"
+        return note
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,7 @@ class CreatedRun:
     run_id: str
     state: str
     created: bool  # False: a run with this id existed already (a redelivery)
+    version: int | None = None  # Kestra's flowRevision: the DAG version number (Airflow 3) the run uses
 
 
 class DagGone(Exception):
