@@ -49,7 +49,7 @@ def teams():
     for team in ("alpha", "beta"):
         folder = stack.home / f"{team}_dags"
         folder.mkdir()
-        shutil.copy(REPO / "tests" / "dags" / "ui_webhooks.py", folder / f"t6ui_{team}.py")
+        shutil.copy(REPO / "tests" / "dags" / "ui_webhooks.py", folder / f"ui_{team}.py")
         bundles.append({"name": f"{team}_bundle", "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle",
                         "kwargs": {"path": str(folder)}, "team_name": team})
     shutil.copy(REPO / "tests" / "dags" / "ui_invalid.py", stack.home / "alpha_dags")
@@ -67,7 +67,7 @@ def teams():
                 variable = {"key": name, "value": value}
                 assert client.post("/api/v2/variables", json=variable, headers=admin).status_code == 201
             for team in ("alpha", "beta"):  # one delivery each, so each user has deliveries to see, or not
-                url = f"/api/v1/executions/webhook/t6ui/t6ui_{team}/t6ui-plain-key"
+                url = f"/api/v1/executions/webhook/t6ui/ui_{team}/t6ui-plain-key"
                 assert client.post(url, json={"go": True, "team": team}).status_code == 200
         stack.tokens = tokens
         yield stack
