@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from airflow_webhook_trigger.asset_target import parse_asset_target
 from airflow_webhook_trigger.conditions import Condition, parse_conditions
 from airflow_webhook_trigger.errors import WebhookDeclarationError
 from airflow_webhook_trigger.rate_limits import parse_rate_limit
@@ -53,6 +54,7 @@ class WebhookTrigger:
     delivery_id: str | None = None
     rate_limit: Any = None  # limits.RateLimitItem
     respond: tuple = ()  # responses.ImmediateResponse: handshakes answered without a run
+    asset: Any = None  # asset_target.AssetTarget: record an asset event instead of starting the DAG
 
 
 # --- field readers ---------------------------------------------------------------------------
@@ -181,6 +183,7 @@ _FIELDS: dict[str, tuple[str | None, Any]] = {
     "deliveryId": ("delivery_id", _template),
     "rateLimit": ("rate_limit", _rate_limit),
     "respond": ("respond", _respond),
+    "asset": ("asset", parse_asset_target),
 }
 
 
@@ -203,6 +206,8 @@ def _trigger(raw: Any, where: str) -> WebhookTrigger:
 
 
 def _check_combinations(trigger: WebhookTrigger, where: str) -> None:
+    if trigger.asset is not None and trigger.wait:
+        raise WebhookDeclarationError(f"{where}.wait", "an asset target records an event, not a run: nothing to wait for")
     if trigger.return_outputs and not trigger.wait:
         raise WebhookDeclarationError(f"{where}.returnOutputs", "needs wait: true")
     if trigger.timeout is not None and not trigger.wait:

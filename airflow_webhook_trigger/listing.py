@@ -21,7 +21,8 @@ def list_webhooks(index: WebhookIndex | None = None, *, base_url: str | None = N
     """``{"webhooks": [...], "invalid": [...]}`` for ``index`` (default: a fresh one read now).
 
     Each webhook: namespace, dag_id, trigger_id, url (key masked), conditions (described),
-    disabled, paused, fileloc. Each invalid declaration: dag_id, fileloc, reason.
+    disabled, paused, fileloc, asset (the asset a delivery records an event on instead of a
+    run, described; None: it starts the DAG). Each invalid declaration: dag_id, fileloc, reason.
     """
     if index is None:
         index = WebhookIndex()
@@ -41,6 +42,7 @@ def list_webhooks(index: WebhookIndex | None = None, *, base_url: str | None = N
                     "disabled": trigger.disabled,
                     "paused": index.is_paused(entry.dag_id),
                     "fileloc": entry.fileloc,
+                    "asset": trigger.asset.describe() if trigger.asset is not None else None,
                 }
             )
     invalid = [{"dag_id": i.dag_id, "fileloc": i.fileloc, "reason": i.reason} for i in index.invalid()]
