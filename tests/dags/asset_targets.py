@@ -12,7 +12,7 @@ with DAG(
     params={
         "webhook": [
             {"id": "undeclared", "key": "t-asset-undeclared", "namespace": "assets",
-             "asset": {"uri": "x-webhook-test://nobody/declares-this/"},
+             "asset": {"uri": "webhook-test://nobody/declares-this/"},
              "conditions": [{"type": "ExpressionCondition", "expression": "{{ trigger.body.go | default(true) }}"}],
              "inputs": {"count": "{{ trigger.body.count | default(0) }}"}},
         ]

@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parents[2]
 ORDERS = "s3://example-shop/orders"
 RECIPE = f"{WEBHOOK_PREFIX}/recipes/recipe_asset/as-7Hc2Lq9W"
 UNDECLARED = f"{WEBHOOK_PREFIX}/assets/asset_targets/t-asset-undeclared"
-UNDECLARED_URI = "x-webhook-test://nobody/declares-this"  # as Airflow normalizes the declared one
+UNDECLARED_URI = "webhook-test://nobody/declares-this"  # as Airflow normalizes the declared one (no "/")
 
 
 # --- Airflow's REST API on either line ----------------------------------------------------------
