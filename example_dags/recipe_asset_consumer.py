@@ -7,11 +7,14 @@ under ``webhook``, who sent it (namespace, DAG, trigger id, correlation id).
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from airflow.sdk import DAG, Asset, task
 
 with DAG(
     dag_id="recipe_asset_consumer",
     schedule=[Asset("s3://example-shop/orders")],
+    start_date=datetime(2026, 1, 1),  # Airflow 2.x needs one for any schedule
     tags=["webhook", "recipe", "asset"],
 ):
 
