@@ -6,7 +6,10 @@
 as ``POST /api/v1/datasets/events`` does). The manager records the event, queues the DAGs
 scheduled on the asset (paused ones excepted) and calls the listeners; nothing here writes
 Airflow's tables but the one lock statement below. The declaring DAG's state is read in the
-same transaction: gone -> ``DagGone``, paused -> ``DagPaused``, as for a run.
+same transaction: gone -> ``DagGone``, paused -> ``DagPaused``, as for a run. The event's
+``source_dag_id``/``source_run_id`` stay empty, as for any event from the REST API: they name
+a task instance, and the UI would link a run that does not exist; ``extra.webhook`` names the
+sender (namespace, DAG, trigger id, correlation id).
 
 **Which asset.** Airflow creates an asset's row when a DAG file that uses it (as schedule,
 outlet or inlet) is parsed. A webhook may name an asset no DAG uses yet (its consumer not
@@ -228,7 +231,8 @@ def _lock(session, asset_id: int, key: str) -> None:
     elif dialect == "mysql":
         session.execute(select(model.id).where(model.id == asset_id).with_for_update())
     else:
-        session.execute(update(model).where(model.id == asset_id).values(id=model.id))
+        # updated_at kept as is: a Core UPDATE would otherwise apply its onupdate default
+        session.execute(update(model).where(model.id == asset_id).values(id=model.id, updated_at=model.updated_at))
 
 
 def _extra_text(session, column, *path: str):

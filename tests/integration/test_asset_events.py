@@ -13,6 +13,7 @@ Events are read through Airflow's REST API: ``/api/v2/assets/events`` (Airflow 3
 from __future__ import annotations
 
 import shutil
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -162,6 +163,30 @@ def test_a_paused_declaring_dag_answers_409_and_records_nothing(stack, http):
     while http.post(UNDECLARED, json={"marker": f"{marker}-after"}).status_code == 409:
         assert time.monotonic() < deadline, "still 409 30 s after the DAG was unpaused"
         time.sleep(0.5)
+
+
+def test_concurrent_redeliveries_record_one_event(stack):
+    """8 copies of one delivery at the same moment (the shared stack: SQLite, or PostgreSQL with
+    2 workers): one event, every answer its id, one of them ``"duplicate": false``."""
+    marker = uuid.uuid4().hex
+    barrier = threading.Barrier(8)
+
+    def deliver(_):
+        with httpx.Client(base_url=stack.url, timeout=120) as client:
+            barrier.wait()
+            for _ in range(20):  # a busy SQLite answers 503 + Retry-After: the sender retries
+                response = client.post(UNDECLARED, json={"marker": marker}, headers={"Idempotency-Key": marker})
+                if response.status_code != 503:
+                    return response
+                time.sleep(min(float(response.headers["Retry-After"]), 1.0))
+            return response
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(deliver, range(8)))
+    assert [a.status_code for a in answers] == [200] * 8, [a.text for a in answers]
+    assert len({a.json()["asset_event_id"] for a in answers}) == 1
+    assert sorted(a.json()["duplicate"] for a in answers) == [False] + [True] * 7
+    assert [e["id"] for e in webhook_events(stack, UNDECLARED_URI, marker)] == [answers[0].json()["asset_event_id"]]
 
 
 # --- PostgreSQL, 2 workers: exactly one event per delivery id under concurrency ------------------
