@@ -66,7 +66,8 @@ def parse_asset_target(value: Any, where: str) -> AssetTarget | None:
         name, uri, group = asset_events.normalized_asset(name, uri, group)
     except (TypeError, ValueError) as exc:
         raise WebhookDeclarationError(where, f"is not a valid asset: {exc}") from None
-    by = "both" if value.get("uri") is not None and value.get("name") is not None else "uri" if value.get("uri") else "name"
+    declared = {field for field in ("uri", "name") if value.get(field) is not None}
+    by = "both" if len(declared) == 2 else declared.pop()
     return AssetTarget(uri=uri, name=name, group=group, by=by)
 
 

@@ -76,7 +76,8 @@ class Trace:
     """Every step's result, for a person debugging a webhook: filled in when passed to ``decide``
     (conditions are then all evaluated, not only up to the first that fails)."""
 
-    stopped_at: str = ""  # the step that answered: disabled, paused, body, respond, conditions, inputs, run
+    # the step that answered: disabled, paused, body, respond, conditions, inputs, run, asset_event
+    stopped_at: str = ""
     detail: str = ""  # why it answered there (an error text)
     respond: list[tuple[int, bool, str]] = field(default_factory=list)  # (rule index, matches, why)
     rule: int | None = None  # the respond rule that answered

@@ -122,7 +122,8 @@ def record_asset_event(request: AssetEventRequest) -> RecordedEvent:
             if not is_unique_violation(exc):
                 raise
             if attempt == _ATTEMPTS - 1:  # never a 200 without an event behind it
-                raise DatabaseConflict(f"recording the asset event failed on a constraint: {type(exc).__name__}") from exc
+                reason = f"recording the asset event failed on a constraint: {type(exc).__name__}"
+                raise DatabaseConflict(reason) from exc
             log.info("Asset %s registered concurrently by another delivery; retrying", request.uri)
     raise AssertionError("unreachable")
 

@@ -69,7 +69,8 @@ def asset_events(stack: AirflowStack, uri: str) -> list[dict]:
 
 def upstream_events(stack: AirflowStack, dag_id: str, run_id: str) -> list[dict]:
     """The asset events that triggered the run."""
-    name, key = ("upstreamAssetEvents", "asset_events") if AIRFLOW_MAJOR >= 3 else ("upstreamDatasetEvents", "dataset_events")
+    name, key = (("upstreamAssetEvents", "asset_events") if AIRFLOW_MAJOR >= 3
+                 else ("upstreamDatasetEvents", "dataset_events"))
     status, body = stack.api("GET", f"/api/v2/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/{name}")
     assert status == 200, body
     return body[key]

@@ -37,7 +37,8 @@ def test_a_uri_is_normalized_as_airflow_normalizes_it():
 
 @pytest.mark.skipif(IS_AIRFLOW_2, reason="Airflow 2 datasets have only a uri")
 def test_a_mapping_names_the_asset_by_name_and_uri():
-    (trigger,) = parse_declaration({"key": "k", "asset": {"name": "orders", "uri": "s3://shop/orders", "group": "shop"}})
+    asset = {"name": "orders", "uri": "s3://shop/orders", "group": "shop"}
+    (trigger,) = parse_declaration({"key": "k", "asset": asset})
     assert (trigger.asset.name, trigger.asset.uri, trigger.asset.group, trigger.asset.by) == (
         "orders", "s3://shop/orders", "shop", "both")
     assert trigger.asset.describe() == "orders (s3://shop/orders)"
@@ -99,7 +100,8 @@ def test_the_answer_names_the_asset_and_the_event(recorded):
         "id": "webhook__orders__o-7", "namespace": "shop", "flowId": "orders_dag", "dag_id": "orders_dag",
         "trigger": {"id": "orders", "type": "io.kestra.plugin.core.trigger.Webhook"}, "asset": "s3://shop/orders",
         "asset_event_id": 41, "duplicate": False,
-        "url": "https://airflow.example.com" + ("/datasets?uri=s3%3A%2F%2Fshop%2Forders" if IS_AIRFLOW_2 else "/assets/5"),
+        "url": "https://airflow.example.com"
+               + ("/datasets?uri=s3%3A%2F%2Fshop%2Forders" if IS_AIRFLOW_2 else "/assets/5"),
     }
     target, kwargs = recorded[0]
     assert target.uri == "s3://shop/orders" and kwargs["delivery_id"] == "o-7"
