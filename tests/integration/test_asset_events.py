@@ -139,6 +139,20 @@ def test_an_asset_no_dag_declares_is_registered_and_gets_the_event(stack, http):
     assert response.json()["url"].startswith(stack.url)
 
 
+def test_the_audit_log_names_the_outcome_and_the_event(stack, http):
+    response = http.post(UNDECLARED, json={"marker": uuid.uuid4().hex})
+    assert response.status_code == 200, response.text
+    wanted = f"asset event {response.json()['asset_event_id']} on {UNDECLARED_URI}"
+    deadline, found = time.monotonic() + 30, []
+    while not found and time.monotonic() < deadline:
+        time.sleep(0.5)  # the audit log is written in batches, every 0.5 s
+        status, body = stack.api("GET", "/api/v2/eventLogs?event=webhook&dag_id=asset_targets&limit=100")
+        assert status == 200, body
+        found = [e for e in body["event_logs"] if wanted in (e.get("extra") or "")]
+    assert found, f"no audit entry says {wanted!r}"
+    assert '"outcome": "asset_event"' in found[0]["extra"] and found[0].get("run_id") is None
+
+
 def test_conditions_not_met_record_no_event(stack, http):
     marker = uuid.uuid4().hex
     response = http.post(UNDECLARED, json={"marker": marker, "go": False})
