@@ -26,7 +26,7 @@ from airflow_webhook_trigger.airflow import asset_events
 from airflow_webhook_trigger.airflow.asset_events import SOURCE_KEY, AssetEventRequest, RecordedEvent
 from airflow_webhook_trigger.errors import WebhookDeclarationError
 
-__all__ = ["AssetTarget", "RecordedEvent", "parse_asset_target", "record_event", "SOURCE_KEY"]
+__all__ = ["AssetTarget", "RecordedEvent", "as_declared", "parse_asset_target", "record_event", "SOURCE_KEY"]
 
 _FIELDS = ("uri", "name", "group")
 
@@ -69,6 +69,15 @@ def parse_asset_target(value: Any, where: str) -> AssetTarget | None:
     declared = {field for field in ("uri", "name") if value.get(field) is not None}
     by = "both" if len(declared) == 2 else declared.pop()
     return AssetTarget(uri=uri, name=name, group=group, by=by)
+
+
+def as_declared(value: Any) -> Any:
+    """An ``Asset`` (``Dataset``) object given to ``webhook(asset=...)`` as the plain mapping a
+    param can hold; anything else unchanged."""
+    if isinstance(value, (str, Mapping)) or not hasattr(value, "uri"):
+        return value
+    declared = {"uri": value.uri, "name": getattr(value, "name", None), "group": getattr(value, "group", None)}
+    return {key: item for key, item in declared.items() if item is not None}
 
 
 def event_extra(conf: dict[str, Any], *, namespace: str, dag_id: str, trigger_id: str, correlation_id: str,

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from airflow_webhook_trigger.asset_target import parse_asset_target
+from airflow_webhook_trigger.asset_target import as_declared, parse_asset_target
 from airflow_webhook_trigger.conditions import Condition, parse_conditions
 from airflow_webhook_trigger.errors import WebhookDeclarationError
 from airflow_webhook_trigger.rate_limits import parse_rate_limit
@@ -291,6 +291,6 @@ def webhook(key: str, *, id: str = "webhook", **properties: Any) -> dict[str, An
     declaration: dict[str, Any] = {"id": id, "key": key}
     for name, value in properties.items():
         if value is not None:
-            declaration[_camel(name)] = value
+            declaration[_camel(name)] = as_declared(value) if name == "asset" else value
     parse_declaration(declaration)
     return declaration

@@ -32,7 +32,7 @@ with DAG(
             "as-7Hc2Lq9W",
             id="order_created",
             namespace="recipes",
-            asset=ORDERS.uri,
+            asset=ORDERS,  # or its URI, or {"uri": ..., "name": ..., "group": ...}
             conditions=[{"type": "ExpressionCondition", "expression": "{{ trigger.body.order_id is defined }}"}],
             inputs={"order_id": "{{ trigger.body.order_id }}"},
         ),

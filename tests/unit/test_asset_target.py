@@ -159,3 +159,16 @@ def test_metrics_count_asset_events_and_their_duplicates(monkeypatch):
     observe._metrics(duplicate, duplicate.outcome_name, 0.01)
     assert "webhook_trigger.asset_events" in counted and "webhook_trigger.deliveries.asset_event" in counted
     assert "webhook_trigger.duplicates" in counted and "webhook_trigger.runs_created" not in counted
+
+
+def test_webhook_takes_the_asset_object_a_dag_file_has():
+    from airflow_webhook_trigger import webhook
+
+    if IS_AIRFLOW_2:
+        from airflow.datasets import Dataset as Asset  # the 2.x name
+    else:
+        from airflow.sdk import Asset  # the DAG authors' class
+    declaration = webhook("k", asset=Asset("s3://shop/orders/"))
+    assert declaration["asset"]["uri"] == "s3://shop/orders"  # a plain mapping: the param serializes
+    (trigger,) = parse_declaration(declaration)
+    assert trigger.asset.uri == "s3://shop/orders"
