@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from airflow_webhook_trigger.asset_target import as_declared, parse_asset_target
 from airflow_webhook_trigger.conditions import Condition, WhenCondition, parse_conditions
 from airflow_webhook_trigger.errors import WebhookDeclarationError
 from airflow_webhook_trigger.labels import parse_labels
@@ -63,6 +64,7 @@ class WebhookTrigger:
     @property
     def stores_body(self) -> bool:
         return self.fetch_type == "STORE"
+    asset: Any = None  # asset_target.AssetTarget: record an asset event instead of starting the DAG
 
 
 # --- field readers ---------------------------------------------------------------------------
@@ -202,6 +204,7 @@ _FIELDS: dict[str, tuple[str | None, Any]] = {
     "when": ("when", _template),
     "labels": ("labels", lambda v, w: parse_labels(v, w)),
     "fetchType": ("fetch_type", _fetch_type),
+    "asset": ("asset", parse_asset_target),
 }
 
 
@@ -228,6 +231,8 @@ def _trigger(raw: Any, where: str) -> WebhookTrigger:
 def _check_combinations(trigger: WebhookTrigger, where: str) -> WebhookTrigger:
     """Refuse what cannot work; Kestra 2.x accepts ``returnOutputs`` without ``wait`` and ignores
     it, so it is accepted, turned off and named in ``ignored`` (the listing shows it)."""
+    if trigger.asset is not None and trigger.wait:
+        raise WebhookDeclarationError(f"{where}.wait", "an asset target records an event, not a run: nothing to wait for")
     if trigger.return_outputs and not trigger.wait:
         trigger = replace(trigger, return_outputs=False, ignored=("returnOutputs",))
     for name, value in (("timeout", trigger.timeout), ("outputs", trigger.outputs),
@@ -313,6 +318,6 @@ def webhook(key: str, *, id: str = "webhook", **properties: Any) -> dict[str, An
     declaration: dict[str, Any] = {"id": id, "key": key}
     for name, value in properties.items():
         if value is not None:
-            declaration[_camel(name)] = value
+            declaration[_camel(name)] = as_declared(value) if name == "asset" else value
     parse_declaration(declaration)
     return declaration

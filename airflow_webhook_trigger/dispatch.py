@@ -17,6 +17,7 @@ A request goes through these steps in order; the first that answers ends it:
    the stored body deleted: only a created run keeps one);
 7. the run is created (or found again for a redelivery): **200**; the DAG's params refusing
    the conf: **422**; the database busy or down: **503** with ``Retry-After``;
+   a trigger with an ``asset`` records an event on it instead of a run (``asset_target``): **200**;
 8. with ``wait``, the answer waits for the run: **200**, **500** when it failed, **202** when
    the wait ran out (``waiting``), or the declared ``responseCode``.
 
@@ -38,7 +39,8 @@ from typing import Any
 from airflow_webhook_trigger import config, observe, waiting
 from airflow_webhook_trigger.airflow.dag_runs import ConfRefused, DagGone, DagPaused
 from airflow_webhook_trigger.airflow.database import is_database_unavailable
-from airflow_webhook_trigger.airflow.links import run_url_path, ui_base_url
+from airflow_webhook_trigger.airflow.links import asset_url_path, run_url_path, ui_base_url
+from airflow_webhook_trigger.asset_target import record_event
 from airflow_webhook_trigger.conditions import evaluate
 from airflow_webhook_trigger.declarations import WEBHOOK_TYPES, WebhookTrigger
 from airflow_webhook_trigger.form_data import BodyRefused, PayloadTooLarge
@@ -50,7 +52,7 @@ from airflow_webhook_trigger.rate_limits import hit
 from airflow_webhook_trigger.request import WebhookRequest, trigger_variables
 from airflow_webhook_trigger.respond_rules import render_body, render_headers
 from airflow_webhook_trigger.run_conf import run_conf
-from airflow_webhook_trigger.runs import create_run, run_request
+from airflow_webhook_trigger.runs import create_run, make_run_id, run_request
 from airflow_webhook_trigger.signatures import preset_delivery_id, verify_signature
 from airflow_webhook_trigger.stored_bodies import body_limit, forget_body, store_body
 from airflow_webhook_trigger.templating import TemplateRenderError, flow_context, render
@@ -80,7 +82,8 @@ class Trace:
     """Every step's result, for a person debugging a webhook: filled in when passed to ``decide``
     (conditions are then all evaluated, not only up to the first that fails)."""
 
-    stopped_at: str = ""  # the step that answered: disabled, paused, body, respond, conditions, inputs, run
+    # the step that answered: disabled, paused, body, respond, conditions, inputs, run, asset_event
+    stopped_at: str = ""
     detail: str = ""  # why it answered there (an error text)
     respond: list[tuple[int, bool, str]] = field(default_factory=list)  # (rule index, matches, why)
     rule: int | None = None  # the respond rule that answered
@@ -236,6 +239,8 @@ def _create(trigger: WebhookTrigger, request: WebhookRequest, namespace: str, da
         text = f"label {exc.key!r} of webhook trigger {trigger.id!r} failed to render: {exc}"
         return Outcome(422, message(422, text, label=exc.key), reason=f"label {exc.key} failed", **known)
     trace.labels = list(labels)
+    if trigger.asset is not None:
+        return _record_asset_event(trigger, request, namespace, dag_id, conf, variables, context, known, effects, trace)
 
     run = run_request(dag_id, namespace, trigger.id, conf, request.received_at,
                       _delivery_id(trigger, request, variables, context), labels)
@@ -359,6 +364,36 @@ def _delivery_id(trigger: WebhookTrigger, request: WebhookRequest, variables: di
         if value:
             return value
     return headers.first("idempotency-key") or None
+
+
+def _record_asset_event(trigger: WebhookTrigger, request: WebhookRequest, namespace: str, dag_id: str, conf: dict,
+                        variables: dict, context: dict, known: dict, effects: Effects, trace: Trace) -> Outcome:
+    """Step 7 for a trigger with an ``asset``: an event on the asset instead of a run (asset_target.py)."""
+    delivery_id = _delivery_id(trigger, request, variables, context)
+    correlation_id = make_run_id(trigger.id, request.received_at, delivery_id)
+    trace.run_id, trace.stopped_at = correlation_id, "asset_event"
+    if not effects.create_run:
+        return Outcome(200, None, reason=f"an event on asset {trigger.asset.uri} would be recorded", **known)
+    try:
+        event = record_event(trigger.asset, namespace=namespace, dag_id=dag_id, trigger_id=trigger.id, conf=conf,
+                             correlation_id=correlation_id, delivery_id=delivery_id, received_at=request.received_at)
+    except DagGone:
+        return replace(NOT_FOUND, reason="DAG gone", **known)
+    except DagPaused:
+        return Outcome(409, message(409, paused_text(dag_id)), reason="DAG paused", **known)
+    answer = {
+        "id": correlation_id,
+        "namespace": namespace,
+        "flowId": dag_id,
+        "dag_id": dag_id,
+        "trigger": {"id": trigger.id, "type": WEBHOOK_TYPES[0]},
+        "asset": event.uri,
+        "asset_event_id": event.event_id,
+        "url": f"{ui_base_url() or request.host_url.rstrip('/')}{asset_url_path(event.asset_id, event.uri)}",
+        "duplicate": not event.created,
+    }
+    reason = f"asset event {event.event_id} on {event.uri}" + (": duplicate delivery" if not event.created else "")
+    return Outcome(200, answer, reason=reason, duplicate=not event.created, asset_event_id=event.event_id, **known)
 
 
 def _run_url(request: WebhookRequest, dag_id: str, run_id: str) -> str:

@@ -22,7 +22,8 @@ def list_webhooks(index: WebhookIndex | None = None, *, base_url: str | None = N
 
     Each webhook: namespace, dag_id, trigger_id, url (key masked), conditions (described),
     disabled, paused, fileloc, ignored (properties accepted as Kestra does and ignored, such as
-    ``returnOutputs`` without ``wait``). Each invalid declaration: dag_id, fileloc, reason.
+    ``returnOutputs`` without ``wait``), asset (the asset a delivery records an event on instead of a
+    run, described; None: it starts the DAG). Each invalid declaration: dag_id, fileloc, reason.
     """
     if index is None:
         index = WebhookIndex()
@@ -43,6 +44,7 @@ def list_webhooks(index: WebhookIndex | None = None, *, base_url: str | None = N
                     "paused": index.is_paused(entry.dag_id),
                     "fileloc": entry.fileloc,
                     "ignored": list(trigger.ignored),  # accepted as Kestra does, without effect
+                    "asset": trigger.asset.describe() if trigger.asset is not None else None,
                 }
             )
     invalid = [{"dag_id": i.dag_id, "fileloc": i.fileloc, "reason": i.reason} for i in index.invalid()]

@@ -9,7 +9,8 @@ scheduler's metrics already go:
 
 - ``webhook_trigger.deliveries`` (tags ``outcome``, ``dag_id``), and the same count under
   ``webhook_trigger.deliveries.<outcome>`` for plain StatsD, which drops tags;
-- ``webhook_trigger.runs_created``, ``webhook_trigger.duplicates``,
+- ``webhook_trigger.runs_created``, ``webhook_trigger.asset_events`` (events recorded by
+  webhooks with an ``asset`` target), ``webhook_trigger.duplicates``,
   ``webhook_trigger.signature_failures`` (tag ``dag_id``);
 - ``webhook_trigger.latency``: a timer, in milliseconds (tag ``outcome``).
 
@@ -51,7 +52,7 @@ def delivery(request: WebhookRequest, namespace: str, dag_id: str, outcome: Outc
         log.log(
             level, "webhook %s %s/%s trigger=%s -> %s (%s) run=%s in %.1f ms",
             request.method, namespace, dag_id, outcome.trigger_id, outcome.status, outcome.reason,
-            outcome.run_id, seconds * 1000,
+            outcome.run_id or _asset_event(outcome), seconds * 1000,
         )
     name = outcome.outcome_name
     try:
@@ -70,9 +71,16 @@ def _metrics(outcome: Outcome, name: str, seconds: float) -> None:
     stats.incr(f"{METRIC_PREFIX}.deliveries", tags={"outcome": name, **dag_tag})
     stats.incr(f"{METRIC_PREFIX}.deliveries.{name}", tags=dag_tag)
     stats.timing(f"{METRIC_PREFIX}.latency", timedelta(seconds=seconds), tags={"outcome": name})
-    if outcome.run_id and outcome.duplicate:
+    recorded = outcome.run_id or outcome.asset_event_id is not None
+    if recorded and outcome.duplicate:
         stats.incr(f"{METRIC_PREFIX}.duplicates", tags=dag_tag)
     elif outcome.run_id:
         stats.incr(f"{METRIC_PREFIX}.runs_created", tags=dag_tag)
+    elif recorded:
+        stats.incr(f"{METRIC_PREFIX}.asset_events", tags=dag_tag)
     if outcome.status == 401:
         stats.incr(f"{METRIC_PREFIX}.signature_failures", tags=dag_tag)
+
+
+def _asset_event(outcome: Outcome) -> str | None:
+    return None if outcome.asset_event_id is None else f"asset_event:{outcome.asset_event_id}"

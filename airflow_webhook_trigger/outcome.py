@@ -31,12 +31,14 @@ class Outcome:
     run_id: str | None = None
     duplicate: bool = False
     responded: bool = False  # answered by a ``respond`` rule: no run (respond_rules.py)
+    asset_event_id: int | None = None  # an asset event was recorded instead of a run (asset_target.py)
 
     @property
     def outcome_name(self) -> str:
         if self.responded:
             return "responded"
-        return {200: "duplicate" if self.duplicate else "triggered"}.get(self.status, str(self.status))
+        created = "asset_event" if self.asset_event_id is not None else "triggered"
+        return {200: "duplicate" if self.duplicate else created}.get(self.status, str(self.status))
 
 
 NOT_FOUND = Outcome(404, {"message": "Not Found: webhook not found"}, reason="webhook not found")

@@ -38,7 +38,8 @@ AIRFLOW2_ADMIN = ("admin", "admin")
 # Airflow 2 has no ``airflow.sdk``: the DAG files (written for Airflow 3) get the 2.x modules of
 # the same names when copied, so one set of test DAGs serves both lines (tests/dags/README.md).
 AIRFLOW2_SDK_NAMES = {"DAG": "airflow.models.dag", "dag": "airflow.decorators", "task": "airflow.decorators",
-                      "Param": "airflow.models.param", "Variable": "airflow.models.variable"}
+                      "Param": "airflow.models.param", "Variable": "airflow.models.variable",
+                      "Asset": "airflow.datasets:Dataset"}  # module[:2.x's name for it]
 _SDK_IMPORT = re.compile(r"^from airflow\.sdk import ([\w, ]+)$", re.M)
 
 
@@ -46,7 +47,8 @@ def _airflow2_imports(match: re.Match) -> str:
     names = [n.strip() for n in match.group(1).split(",") if n.strip()]
     if any(n not in AIRFLOW2_SDK_NAMES for n in names):
         return match.group(0)  # left as is: the DAG shows as an import error on Airflow 2
-    return "; ".join(f"from {AIRFLOW2_SDK_NAMES[n]} import {n}" for n in names)
+    targets = [AIRFLOW2_SDK_NAMES[n].partition(":") for n in names]
+    return "; ".join(f"from {module} import {old + ' as ' if old else ''}{n}" for n, (module, _, old) in zip(names, targets))
 
 
 def dag_source(text: str) -> str:

@@ -49,11 +49,11 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(json.dumps(listing, indent=2, ensure_ascii=False))
         return 0
     rows = [
-        [w["namespace"], w["dag_id"], w["trigger_id"], _state(w), _short("; ".join(w["conditions"])) or "-", w["url"],
-         str(len(w["problems"])) if w["problems"] else "-"]
+        [w["namespace"], w["dag_id"], w["trigger_id"], _state(w), f"asset {w['asset']}" if w["asset"] else "run",
+         _short("; ".join(w["conditions"])) or "-", w["url"], str(len(w["problems"])) if w["problems"] else "-"]
         for w in listing["webhooks"]
     ]
-    print(_table(rows, ["NAMESPACE", "DAG", "TRIGGER", "STATE", "CONDITIONS", "URL", "PROBLEMS"])
+    print(_table(rows, ["NAMESPACE", "DAG", "TRIGGER", "STATE", "STARTS", "CONDITIONS", "URL", "PROBLEMS"])
           if rows else "No webhooks declared.")
     problems = [(w, p) for w in listing["webhooks"] for p in w["problems"]]
     if problems:
@@ -139,8 +139,8 @@ def _print_report(report) -> None:
     if report.response is not None:
         print(f"  answer body: {json.dumps(report.response, ensure_ascii=False, default=str)}")
     if report.conf is not None:
-        print(f"  run id: {report.run_id}")
-        print("  run conf: " + json.dumps(report.conf, indent=2, ensure_ascii=False, default=str).replace("\n", "\n  "))
+        print(f"  {'correlation' if report.asset else 'run'} id: {report.run_id}")
+        print(f"  {'event extra' if report.asset else 'run conf'}: " + json.dumps(report.conf, indent=2, ensure_ascii=False, default=str).replace("\n", "\n  "))
 
 
 def cmd_send(args: argparse.Namespace) -> int:

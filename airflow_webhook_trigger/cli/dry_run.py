@@ -36,6 +36,7 @@ class TriggerReport:
     conf: dict[str, Any] | None = None
     run_id: str | None = None
     response: Any = None
+    asset: str | None = None  # the asset an event would be recorded on, instead of a run
 
     def as_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)
@@ -90,6 +91,8 @@ def _verdict(outcome: Outcome, trace: Trace, trigger: WebhookTrigger, dag_id: st
         return "conditions not met (no run; the sender gets an empty 204)"
     if step in ("inputs", "labels"):
         return trace.detail
+    if step == "asset_event":
+        return f"an event on asset {trigger.asset.describe()} would be recorded (no run of {dag_id!r})"
     return "a run would be created" + (" and the answer would wait for it" if trigger.wait else "")
 
 
@@ -118,8 +121,9 @@ def _one(trigger: WebhookTrigger, request: WebhookRequest, dag_id: str, namespac
     report.response = trace.response
     report.conditions = trace.conditions
     report.inputs = trace.inputs
-    if trace.stopped_at == "run":
+    if trace.stopped_at in ("run", "asset_event"):
         report.conf, report.run_id = trace.conf, trace.run_id
+        report.asset = trigger.asset.describe() if trigger.asset is not None else None
     return report
 
 

@@ -285,6 +285,7 @@ def test_listing_masks_keys_and_reports_invalid_declarations(index):
         "paused": False,
         "fileloc": None,
         "ignored": [],
+        "asset": None,
     }
     assert hooks[("paused_dag", "webhook")]["paused"] is True
     assert hooks[("list_dag", "third")]["disabled"] is True

@@ -111,3 +111,12 @@ def test_plugin_entries_fit_the_airflow_3_ui():
         assert not view["href"].startswith("/")  # relative: works when Airflow is served under a path
     assert {v["destination"] for v in views} == {"nav", "dag"}
     assert len({v["url_route"] for v in views}) == len(views)
+
+
+def test_render_shows_an_asset_target_instead_of_a_run():
+    page = _page()
+    page.rows[0].asset = "s3://<shop>/orders"
+    page.rows[0].conditions = []
+    html = _render(_request(URL_PREFIX), page)
+    assert "→ asset <code>s3://&lt;shop&gt;/orders</code>" in html
+    assert "every request records an asset event" in html
