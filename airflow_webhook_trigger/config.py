@@ -37,6 +37,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("base_url", "", "Public URL of the Airflow UI for run links (default: [api] base_url, then the request's host)."),
     Option("retry_after", "5", "Seconds sent in Retry-After when the database is busy (503)."),
     Option("wsgi_threads", "64", "Threads serving webhook requests in each api-server worker (waits sleep in them)."),
+    Option("max_concurrent_waits", "16", "`wait: true` requests waiting at once per api-server worker (503 above, no run)."),
+    Option("allow_literal_keys", "True", "Accept keys that read no secret (secret(), var, conn); False: such a declaration is invalid."),
+    Option("masked_headers", "", "Comma-separated header names stored as *** in runs' conf (besides Authorization, Cookie...)."),
+    Option("masked_parameters", "", "Comma-separated query parameter names stored as *** in runs' conf."),
+    Option("wrong_key_summary_seconds", "60", "Wrong-key 404s to a DAG are written as one audit row per this many seconds."),
 )
 _DEFAULTS = {option.name: option.default for option in OPTIONS}
 
@@ -70,3 +75,12 @@ def get_int(name: str) -> int:
 
 def get_float(name: str) -> float:
     return float(get(name))
+
+
+def get_bool(name: str) -> bool:
+    return get(name).strip().lower() in ("true", "1", "yes", "on")
+
+
+def get_names(name: str) -> frozenset[str]:
+    """A comma-separated option as lower-cased names."""
+    return frozenset(part.strip().lower() for part in get(name).split(",") if part.strip())

@@ -40,6 +40,7 @@ from airflow_webhook_trigger.conditions import evaluate
 from airflow_webhook_trigger.declarations import WEBHOOK_TYPES, WebhookTrigger
 from airflow_webhook_trigger.form_data import BodyRefused, PayloadTooLarge
 from airflow_webhook_trigger.index import IndexedDag, WebhookIndex, get_index
+from airflow_webhook_trigger.log_once import WARN_ONCE
 from airflow_webhook_trigger.outcome import NOT_FOUND, Outcome, disabled_text, message, paused_text
 from airflow_webhook_trigger.rate_limits import hit
 from airflow_webhook_trigger.request import WebhookRequest, trigger_variables
@@ -48,6 +49,7 @@ from airflow_webhook_trigger.run_conf import run_conf
 from airflow_webhook_trigger.runs import create_run, run_request
 from airflow_webhook_trigger.signatures import preset_delivery_id, verify_signature
 from airflow_webhook_trigger.templating import TemplateRenderError, flow_context, render, render_value
+from airflow_webhook_trigger.wait_slots import WAIT_SLOTS
 
 __all__ = ["DRY_RUN", "LIVE", "Effects", "Outcome", "NOT_FOUND", "Trace", "body_refused_status", "decide", "handle", "key_matches",
            "unavailable", "wait_and_answer"]
@@ -112,12 +114,31 @@ def _find_trigger(entry: IndexedDag, key: str, context: dict[str, Any]) -> Webho
     for trigger in entry.triggers:
         try:
             matches = key_matches(trigger, key, context)
-        except TemplateRenderError as exc:
-            log.warning("Webhook key of trigger %s of DAG %s failed to render: %s", trigger.id, entry.dag_id, exc)
+        except TemplateRenderError as exc:  # at most once a minute: anyone can send these
+            WARN_ONCE.warn(log, ("key", entry.dag_id, trigger.id),
+                           "Webhook key of trigger %s of DAG %s failed to render: %s", trigger.id, entry.dag_id, exc)
             continue
         if matches and found is None:
             found = trigger
     return found
+
+
+# What an unknown namespace or DAG compares the key with: a template rendered like a key that
+# reads a secret (a call, Jinja's render), then a constant-time compare, so a wrong DAG costs
+# what a known DAG with a wrong key costs and the time of a 404 does not say which DAGs exist.
+_DECOY_KEY = "{{ decoy(flow.id) }}"
+
+
+def _decoy(dag_id: str) -> str:
+    return "x" * 32
+
+
+def _compare_with_decoy(key: str, context: dict[str, Any]) -> None:
+    context["decoy"] = _decoy
+    try:
+        hmac.compare_digest(render(_DECOY_KEY, context).encode(), key.encode("utf-8", "surrogateescape"))
+    except TemplateRenderError:  # pragma: no cover - the decoy always renders
+        pass
 
 
 def handle(request: WebhookRequest, namespace: str, dag_id: str, key: str, *, index: WebhookIndex | None = None) -> Outcome:
@@ -137,6 +158,7 @@ def handle(request: WebhookRequest, namespace: str, dag_id: str, key: str, *, in
 def _handle(request: WebhookRequest, namespace: str, dag_id: str, key: str, index: WebhookIndex) -> Outcome:
     entry = index.lookup(namespace, dag_id)
     if entry is None:
+        _compare_with_decoy(key, flow_context(dag_id, namespace))
         return NOT_FOUND
     trigger = _find_trigger(entry, key, flow_context(dag_id, namespace))
     if trigger is None:
@@ -193,6 +215,22 @@ def decide(trigger: WebhookTrigger, request: WebhookRequest, namespace: str, dag
     trace.run_id, trace.stopped_at = run.run_id, "run"
     if not effects.create_run:
         return Outcome(200, None, reason="a run would be created", run_id=run.run_id, **known)
+    waits = trigger.wait and effects.wait
+    if waits and not WAIT_SLOTS.acquire():  # before the run: a refused wait leaves nothing behind
+        limit = config.get("max_concurrent_waits")
+        text = f"{limit} requests already wait for their runs in this worker (max_concurrent_waits); retry later"
+        return Outcome(503, message(503, text), headers={"Retry-After": config.get("retry_after")},
+                       reason="too many waits", **known)
+    try:
+        return _create_and_answer(trigger, request, run, namespace, dag_id, context, known, waits)
+    finally:
+        if waits:
+            WAIT_SLOTS.release()
+
+
+def _create_and_answer(trigger: WebhookTrigger, request: WebhookRequest, run: Any, namespace: str, dag_id: str,
+                       context: dict[str, Any], known: dict, waits: bool) -> Outcome:
+    """Step 7 (the run) and, with ``wait``, step 8."""
     try:
         created = create_run(run)
     except DagGone:
@@ -216,8 +254,8 @@ def decide(trigger: WebhookTrigger, request: WebhookRequest, namespace: str, dag
     }
     outcome = Outcome(200, answer, reason="duplicate delivery" if not created.created else "run created",
                       run_id=created.run_id, duplicate=not created.created, **known)
-    if trigger.wait and effects.wait:
-        return wait_and_answer(trigger, outcome, context)
+    if waits:
+        return wait_and_answer(trigger, outcome, context, cancel=request.client_gone)
     return outcome
 
 
@@ -225,13 +263,7 @@ def _check_sender(trigger: WebhookTrigger, request: WebhookRequest, context: dic
                   effects: Effects) -> Outcome | None:
     """Signature (401) then rate limit (429): both before the body is read or anything written."""
     if trigger.signature is not None and effects.verify_signature:
-        try:
-            secret = render(trigger.signature.secret, context).strip()
-        except TemplateRenderError as exc:
-            log.warning("Signature secret of webhook trigger %s of DAG %s failed to render: %s",
-                        trigger.id, known["dag_id"], exc)
-            secret = ""
-        if not secret or not verify_signature(trigger.signature, secret, request.body, request.header_map):
+        if not _signed_by_any(trigger, request, context, known["dag_id"]):
             text = "the request's signature is missing, invalid or too old"
             return Outcome(401, message(401, text), reason="signature check failed", **known)
     if trigger.rate_limit is not None and effects.count_rate_limit:
@@ -241,6 +273,22 @@ def _check_sender(trigger: WebhookTrigger, request: WebhookRequest, context: dic
             return Outcome(429, message(429, text), headers={"Retry-After": str(retry_after)},
                            reason="rate limited", **known)
     return None
+
+
+def _signed_by_any(trigger: WebhookTrigger, request: WebhookRequest, context: dict[str, Any], dag_id: str) -> bool:
+    """Whether any of the declared secrets (a list while one is rotated) signed the request.
+    Every secret is tried (no early exit), so the time does not say which one matched."""
+    signed = False
+    for template in trigger.signature.secrets:
+        try:
+            secret = render(template, context).strip()
+        except TemplateRenderError as exc:  # at most once a minute: anyone can send these
+            WARN_ONCE.warn(log, ("secret", dag_id, trigger.id, template),
+                           "Signature secret of webhook trigger %s of DAG %s failed to render: %s", trigger.id, dag_id, exc)
+            continue
+        if secret and verify_signature(trigger.signature, secret, request.body, request.header_map):
+            signed = True
+    return signed
 
 
 def _respond(trigger: WebhookTrigger, context: dict[str, Any], known: dict, trace: Trace,
@@ -266,9 +314,11 @@ def _respond(trigger: WebhookTrigger, context: dict[str, Any], known: dict, trac
     return None
 
 
-def wait_and_answer(trigger: WebhookTrigger, created: Outcome, context: dict[str, Any]) -> Outcome:
-    """Wait for the run behind the 200 ``created`` and answer as the trigger asks."""
-    result = waiting.wait(trigger, created.dag_id, created.run_id, context)
+def wait_and_answer(trigger: WebhookTrigger, created: Outcome, context: dict[str, Any], *,
+                    cancel: Any = None) -> Outcome:
+    """Wait for the run behind the 200 ``created`` and answer as the trigger asks (``cancel``: a
+    ``threading.Event`` set when the client has gone; the wait then stops)."""
+    result = waiting.wait(trigger, created.dag_id, created.run_id, context, cancel)
     state = result.state
     body = dict(created.body)
     body["state"] = {"current": (state or "unknown").upper()}
@@ -281,6 +331,9 @@ def wait_and_answer(trigger: WebhookTrigger, created: Outcome, context: dict[str
     if result.outputs_error is not None:
         body["message"] = f"outputs failed to render: {result.outputs_error}"
         return replace(created, status=status, body=body, reason="outputs failed to render")
+    if result.response_code_error is not None:  # never sent: a status outside 200-599 breaks clients
+        body["message"] = message(500, result.response_code_error)["message"]
+        return replace(created, status=500, body=body, reason="responseCode out of range")
     status = result.response_code or status
     if result.text_plain:
         outputs = result.outputs
@@ -290,7 +343,8 @@ def wait_and_answer(trigger: WebhookTrigger, created: Outcome, context: dict[str
 
 
 def _delivery_id(trigger: WebhookTrigger, request: WebhookRequest, variables: dict, context: dict) -> str | None:
-    """Declared ``deliveryId`` template, else the preset's own id, else ``Idempotency-Key``."""
+    """Declared ``deliveryId`` template, else the preset's own id (with a signature), else
+    ``Idempotency-Key`` (without one: a signed trigger does not let an unsigned header pick the run)."""
     if trigger.delivery_id is not None:
         try:
             value = render(trigger.delivery_id, context).strip()
@@ -299,10 +353,8 @@ def _delivery_id(trigger: WebhookTrigger, request: WebhookRequest, variables: di
             value = ""
         return value or None
     headers = variables["headers"]
-    if trigger.signature is not None:
-        value = preset_delivery_id(trigger.signature.type, headers, variables["body"])
-        if value:
-            return value
+    if trigger.signature is not None:  # never the unsigned Idempotency-Key: anyone could choose it
+        return preset_delivery_id(trigger.signature.type, headers, variables["body"]) or None
     return headers.first("idempotency-key") or None
 
 

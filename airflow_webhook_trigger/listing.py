@@ -12,6 +12,7 @@ from typing import Any
 
 from airflow_webhook_trigger.airflow.links import ui_base_url
 from airflow_webhook_trigger.index import WebhookIndex
+from airflow_webhook_trigger.signatures import reads_a_secret
 from airflow_webhook_trigger.urls import masked_url
 
 __all__ = ["list_webhooks"]
@@ -21,7 +22,8 @@ def list_webhooks(index: WebhookIndex | None = None, *, base_url: str | None = N
     """``{"webhooks": [...], "invalid": [...]}`` for ``index`` (default: a fresh one read now).
 
     Each webhook: namespace, dag_id, trigger_id, url (key masked), conditions (described),
-    disabled, paused, fileloc. Each invalid declaration: dag_id, fileloc, reason.
+    disabled, paused, fileloc, literal_key (the key reads no secret: visible to DAG readers).
+    Each invalid declaration: dag_id, fileloc, reason.
     """
     if index is None:
         index = WebhookIndex()
@@ -41,6 +43,8 @@ def list_webhooks(index: WebhookIndex | None = None, *, base_url: str | None = N
                     "disabled": trigger.disabled,
                     "paused": index.is_paused(entry.dag_id),
                     "fileloc": entry.fileloc,
+                    # a key that reads no secret is in the DAG's params: anyone who reads the DAG has it
+                    "literal_key": not reads_a_secret(trigger.key),
                 }
             )
     invalid = [{"dag_id": i.dag_id, "fileloc": i.fileloc, "reason": i.reason} for i in index.invalid()]

@@ -96,6 +96,7 @@ class AirflowStack:
         workers: int = 1,
         env: dict[str, str] | None = None,
         progress: bool = False,
+        base_path: str = "",
     ) -> None:
         self.home = Path(tempfile.mkdtemp(prefix="airflow-webhook-"))
         self.dags = self.home / "dags"
@@ -104,7 +105,9 @@ class AirflowStack:
             for file in Path(folder).glob("*.py"):
                 copy_dag(file, self.dags / file.name)
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        # base_path ("/airflow"): [api] base_url carries a path and everything is served under it
+        self.root_url = f"http://127.0.0.1:{self.port}"
+        self.url = self.root_url + base_path.rstrip("/")
         self.workers = workers
         self.progress = progress
         self.processes: dict[str, subprocess.Popen] = {}

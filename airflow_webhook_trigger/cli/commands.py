@@ -60,6 +60,12 @@ def cmd_list(args: argparse.Namespace) -> int:
         print("\nProblems (what to change):")
         for w, problem in problems:
             print(f"  {w['dag_id']} / {w['trigger_id']}: {problem}")
+    literal = [w for w in listing["webhooks"] if w.get("literal_key")]
+    if literal:
+        print("\nLiteral keys, visible to everyone who can read the DAG (use \"{{ secret('NAME') }}\", "
+              "then `airflow variables set NAME <key>`):")
+        for w in literal:
+            print(f"  {w['dag_id']} / {w['trigger_id']}")
     if listing["invalid"]:
         print("\nInvalid declarations (their URLs answer 404):")
         rows = [[i["dag_id"], i["fileloc"] or "-", i["reason"]] for i in listing["invalid"]]

@@ -4,8 +4,9 @@ The key is the webhook's only credential and it travels in the URL path, so ever
 line would hold it. On Airflow 3 the api-server's log is masked by ``asgi.MaskKeyInAccessLog``.
 Airflow 2's webserver is gunicorn, which logs each request through the ``gunicorn.access``
 logger with the request's atoms (``%(r)s`` the request line, ``%(U)s`` the path, ``{raw_uri}e``,
-a ``Referer`` header...) as the record's arguments; a filter on that logger rewrites the key in
-every one of them to ``***`` before any handler formats the line, whatever ``access_logformat``
+a ``Referer`` header...) as the record's arguments; a filter on that logger rewrites everything
+after ``{namespace}/{dag_id}`` in every one of them to ``***`` (``urls.mask_keys``: under a
+sub-path, a tenant, odd or encoded slashes alike) before any handler formats the line, whatever ``access_logformat``
 the operator chose. The plugin installs it on import, i.e. in gunicorn's master before it forks
 its workers (Airflow runs gunicorn with ``--preload``).
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from airflow_webhook_trigger.urls import URL_PREFIX, mask_keys
+from airflow_webhook_trigger.urls import mask_keys
 
 __all__ = ["MaskWebhookKeys", "mask_keys", "mask_keys_in_gunicorn_access_log"]
 
@@ -27,7 +28,7 @@ class MaskWebhookKeys(logging.Filter):
         args: Any = record.args
         if isinstance(args, dict):  # gunicorn: one dict of atoms
             for name, value in list(args.items()):
-                if isinstance(value, str) and URL_PREFIX in value:
+                if isinstance(value, str):  # mask_keys skips text with no webhook path at once
                     args[name] = mask_keys(value)
         elif isinstance(args, tuple):
             record.args = tuple(mask_keys(a) if isinstance(a, str) else a for a in args)

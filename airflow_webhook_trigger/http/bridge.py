@@ -8,7 +8,9 @@ Profiled on the api-server (docs/performance.md), those hand-overs cost more CPU
 webhook's own work on the 404 and 204 paths. Webhook requests and answers are small and never
 streamed, so this bridge reads the body on the event loop (capped at ``max_body_size`` + 1
 byte, so a larger body still gets the blueprint's 413), runs the Flask app once in a thread
-pool, and sends the buffered answer from the event loop: one hand-over.
+pool, and sends the buffered answer from the event loop: one hand-over. A body the client cut
+off (it disconnected before Content-Length bytes or the last chunk) is never handed to the app;
+while the app runs, a disconnect sets the environ's ``webhook.disconnected`` Event.
 
 The WSGI environ is built by a2wsgi's own ``build_environ``, so the Flask app sees exactly what
 it saw behind a2wsgi (including ``asgi.scope``, which the blueprint reads for repeated headers).
@@ -21,13 +23,18 @@ import contextvars
 import io
 import json
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from a2wsgi.wsgi import build_environ
 
-__all__ = ["BufferedWSGIBridge"]
+__all__ = ["BufferedWSGIBridge", "DISCONNECTED"]
+
+# The environ key of a ``threading.Event`` set when the client disconnects while the app runs,
+# so a long wait (``wait: true``) stops for nobody (``dispatch`` passes it down as a plain Event).
+DISCONNECTED = "webhook.disconnected"
 
 log = logging.getLogger(__name__)
 
@@ -51,22 +58,31 @@ class BufferedWSGIBridge:
         if scope["type"] != "http":
             return
         body = await self._read_body(receive, self.body_limit())
+        if body is None:  # the client went away before its body ended: nothing to answer, nothing done
+            return
         environ = build_environ(scope, io.BytesIO(body))
+        disconnected = environ[DISCONNECTED] = threading.Event()
+        watcher = asyncio.ensure_future(_watch_disconnect(receive, disconnected))
         context = contextvars.copy_context()
         loop = asyncio.get_running_loop()
-        status, headers, payload = await loop.run_in_executor(self.executor, context.run, self._call, environ)
+        try:
+            status, headers, payload = await loop.run_in_executor(self.executor, context.run, self._call, environ)
+        finally:
+            watcher.cancel()
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
 
     @staticmethod
-    async def _read_body(receive, limit: int) -> bytes:
-        """The whole body, or its first ``limit + 1`` bytes when it is larger (the app answers 413)."""
+    async def _read_body(receive, limit: int) -> bytes | None:
+        """The whole body, or its first ``limit + 1`` bytes when it is larger (the app answers 413);
+        None when the client disconnected before the body ended (fewer bytes than its
+        Content-Length, a chunked body without its last chunk): a cut-off body is never dispatched."""
         chunks: list[bytes] = []
         size = 0
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
-                break
+                return None
             chunk = message.get("body", b"")
             if chunk:
                 chunks.append(chunk)
@@ -100,3 +116,16 @@ class BufferedWSGIBridge:
         code = int(status.split(" ", 1)[0])
         encoded = [(name.strip().lower().encode("latin-1"), value.strip().encode("latin-1")) for name, value in headers]
         return code, encoded, b"".join(chunks)
+
+
+async def _watch_disconnect(receive, disconnected: threading.Event) -> None:
+    """Set ``disconnected`` when the server reports the client gone (cancelled once answered).
+
+    After the whole body, the next ``receive()`` of an HTTP/1.1 server returns only when the
+    client disconnects, so watching costs one pending task per request and no polling.
+    """
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            disconnected.set()
+            return

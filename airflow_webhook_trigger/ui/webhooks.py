@@ -36,6 +36,7 @@ class WebhookRow:
     paused: bool
     can_reveal: bool
     deliveries: list[Delivery] = field(default_factory=list)
+    literal_key: bool = False  # the key reads no secret: anyone who can read the DAG has it
 
     @property
     def state(self) -> str:
@@ -104,6 +105,7 @@ def build_page(user, *, base_url: str, dag_id: str | None = None, limit: int = D
             if trigger and trigger.wait else None,
             description=trigger.description if trigger else None,
             disabled=item["disabled"], paused=item["paused"], can_reveal=item["dag_id"] in triggerable,
+            literal_key=bool(item.get("literal_key")),
         ))
     invalid = [InvalidRow(i["dag_id"], i["fileloc"], i["reason"])
                for i in listing["invalid"] if i["dag_id"] in readable]
