@@ -181,3 +181,34 @@ def test_injection_in_every_place_at_once(stack):
                      f"{PREFIX}/t4.fuzz/fuzz_requests/{segment}"):
             status, _headers, content = send(stack, "POST", path, {"Content-Type": "application/json"}, b"{}")
             assert status == 404, (path, content)
+
+
+def _cut_off(stack, head: str, partial: bytes) -> None:
+    """Send a request whose body stops early, then go away without reading an answer."""
+    import socket
+
+    host, port = stack.url.rsplit("//", 1)[1].split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(head.encode("latin-1") + partial)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                   HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(body=bodies.filter(lambda b: len(b) >= 2), cut=st.floats(0.0, 0.99), chunked=st.booleans(),
+       marker=st.uuids())
+def test_a_cut_off_body_is_never_dispatched(stack, body, cut, chunked, marker):
+    """The client sends part of its body (fewer bytes than its Content-Length, or chunks without
+    the last one) and disconnects: no run, and the retry with the whole body is the first run."""
+    partial = body[: int(len(body) * cut)]
+    head = (f"POST {FUZZ} HTTP/1.1\r\nHost: fuzz\r\nContent-Type: application/json\r\nUser-Agent: t4\r\n"
+            f"Idempotency-Key: cut-{marker}\r\n")
+    if chunked:
+        sent = (f"{len(partial):x}\r\n".encode() + partial + b"\r\n") if partial else b""
+        _cut_off(stack, head + "Transfer-Encoding: chunked\r\n\r\n", sent)  # no "0\r\n\r\n"
+    else:
+        _cut_off(stack, head + f"Content-Length: {len(body)}\r\n\r\n", partial)
+    status, _headers, content = send(stack, "POST", FUZZ, {"Content-Type": "application/json", "User-Agent": "t4",
+                                                            "Idempotency-Key": f"cut-{marker}"}, body)
+    check_answer(stack, "POST", status, _headers, content)
+    if status == 200:  # the whole body made a run: the first for this delivery id, not a duplicate
+        assert json.loads(content)["duplicate"] is False, content
