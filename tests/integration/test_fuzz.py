@@ -212,3 +212,26 @@ def test_a_cut_off_body_is_never_dispatched(stack, body, cut, chunked, marker):
     check_answer(stack, "POST", status, _headers, content)
     if status == 200:  # the whole body made a run: the first for this delivery id, not a duplicate
         assert json.loads(content)["duplicate"] is False, content
+
+
+def test_odd_paths_never_put_a_key_in_the_access_log(stack):
+    """Whatever follows ``{namespace}/{dag_id}`` is masked in the web server's access log (Airflow
+    3's api-server and Airflow 2's gunicorn alike), however the path is spelled."""
+    import time
+    import uuid
+
+    key = f"t4-odd-{uuid.uuid4().hex}"
+    base = f"{PREFIX}/t4.fuzz/fuzz_requests"
+    for path in (f"{base}/{key}", f"{base}/{key}/extra", f"{base}/x/{key}", f"{PREFIX}/t4.fuzz//{key}",
+                 f"{PREFIX}//fuzz_requests/{key}", f"{base}%2F{key}", f"{PREFIX}/t4.fuzz%2Ffuzz_requests%2F{key}",
+                 f"{PREFIX}/t4.fuzz/..%2F..%2Fx/{key}", f"{base}/{key}?q=1"):
+        status, _headers, _content = send(stack, "POST", path, {"Content-Type": "application/json"}, b"{}")
+        assert status < 500, path
+    probe = uuid.uuid4().hex
+    send(stack, "GET", f"{base}/{key}?probe={probe}", {}, b"")
+    deadline = time.monotonic() + 30
+    while probe not in stack.log("api-server") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    log = stack.log("api-server")
+    assert probe in log and "/fuzz_requests/***" in log
+    assert key not in log

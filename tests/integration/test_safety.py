@@ -296,3 +296,11 @@ def test_a_response_code_out_of_range_is_refused_and_render_failures_log_once(sa
 def test_the_stack_really_serves_under_the_sub_path(safe):
     assert AIRFLOW_MAJOR >= 3 and safe.url.endswith(BASE)
     assert httpx.get(f"{safe.root_url}/api/v1/executions/webhook/safety/safety_key/{KEY}").status_code != 200
+
+
+def test_the_webhooks_page_under_the_sub_path(safe, client):
+    page = client.get(f"{BASE}/webhook-trigger-ui/")
+    assert page.status_code == 200, page.text[:500]
+    assert f'data-masked="{safe.url}/api/v1/executions/webhook/safety/safety_key/***"' in page.text
+    assert "wrong key: " in page.text  # the flood's summary rows, read as such
+    assert KEY not in page.text
