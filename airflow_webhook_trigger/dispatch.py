@@ -14,8 +14,10 @@ A request goes through these steps in order; the first that answers ends it:
 6. the inputs rendered into the conf: **422** when one fails;
 7. the run is created (or found again for a redelivery): **200**; the DAG's params refusing
    the conf: **422**; the database busy or down: **503** with ``Retry-After``;
-8. with ``wait``, the answer waits for the run: **200**, **500** when it failed, **202** when
-   the wait ran out (``waiting``), or the declared ``responseCode``.
+8. with ``wait``, at most ``max_concurrent_waits`` requests wait at once per worker (**503** +
+   ``Retry-After`` before the run is created, ``wait_slots``); the answer waits for the run:
+   **200**, **500** when it failed (or ``responseCode`` rendered outside 200-599), **202** when
+   the wait ran out or the client went away (``waiting``), or the declared ``responseCode``.
 
 Modules below this one return reasons (exceptions such as ``DagPaused``, results such as
 ``WaitResult``); this module alone turns them into statuses. ``decide`` runs steps 2-8 for one
@@ -324,7 +326,9 @@ def wait_and_answer(trigger: WebhookTrigger, created: Outcome, context: dict[str
     body["state"] = {"current": (state or "unknown").upper()}
     if not result.finished:
         body["message"] = f"Accepted: the run is still {state} after {result.timeout:g} s and goes on; poll its url"
-        return replace(created, status=202, body=body, reason=f"wait timed out ({state})")
+        gone = cancel is not None and cancel.is_set()
+        return replace(created, status=202, body=body,
+                       reason=f"client gone while waiting ({state})" if gone else f"wait timed out ({state})")
     status = 500 if state == "failed" else 200
     if not trigger.return_outputs:
         return replace(created, status=status, body=body, reason=f"run {state}")
