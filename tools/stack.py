@@ -140,6 +140,8 @@ class AirflowStack:
             "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "2",
             "AIRFLOW__WEBHOOK_TRIGGER__REFRESH_INTERVAL": "0.5",
             "AIRFLOW__WEBHOOK_TRIGGER__KEY_CACHE_SECONDS": "0",
+            # wrong-key 404s are one audit row per DAG per window (60 s by default): tests read them sooner
+            "AIRFLOW__WEBHOOK_TRIGGER__WRONG_KEY_SUMMARY_SECONDS": "1",
             "PYTHONWARNINGS": "ignore",
             **{f"AIRFLOW_VAR_{name}": value for name, value in EXAMPLE_DAG_KEYS.items()},
         }

@@ -275,3 +275,23 @@ def test_config_helpers(monkeypatch):
     monkeypatch.setenv("AIRFLOW__WEBHOOK_TRIGGER__ALLOW_LITERAL_KEYS", "false")
     assert config.get_bool("allow_literal_keys") is False
     assert threading.Event  # noqa: B018 - the wait's cancel is a plain Event
+
+
+def test_every_example_dag_reads_its_key_from_a_secret(monkeypatch):
+    """The examples are what people copy: none has a literal key (with allow_literal_keys False
+    each still parses; tools/stack.py sets their Variables for the tests)."""
+    import runpy
+    from pathlib import Path
+
+    from airflow.sdk import DAG
+
+    monkeypatch.setenv("AIRFLOW__WEBHOOK_TRIGGER__ALLOW_LITERAL_KEYS", "False")
+    params = []
+    real_init = DAG.__init__
+    monkeypatch.setattr(DAG, "__init__", lambda self, *a, **k: params.append(k.get("params")) or real_init(self, *a, **k))
+    files = sorted((Path(__file__).resolve().parents[2] / "example_dags").glob("*.py"))
+    for file in files:
+        runpy.run_path(str(file))
+    assert len(params) == len(files)
+    for found in params:
+        assert all("secret(" in trigger.key for trigger in parse_declaration(found["webhook"]))
