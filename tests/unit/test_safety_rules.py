@@ -283,7 +283,10 @@ def test_every_example_dag_reads_its_key_from_a_secret(monkeypatch):
     import runpy
     from pathlib import Path
 
-    DAG = pytest.importorskip("airflow.sdk").DAG  # the example DAGs are written for Airflow 3
+    try:
+        from airflow.sdk import DAG
+    except ImportError:  # Airflow 2: the example DAGs are written for Airflow 3
+        pytest.skip("Airflow 3 only")
 
     monkeypatch.setenv("AIRFLOW__WEBHOOK_TRIGGER__ALLOW_LITERAL_KEYS", "False")
     params = []
