@@ -50,7 +50,7 @@ from airflow_webhook_trigger.respond_rules import render_body
 from airflow_webhook_trigger.run_conf import run_conf
 from airflow_webhook_trigger.runs import create_run, run_request
 from airflow_webhook_trigger.signatures import preset_delivery_id, verify_signature
-from airflow_webhook_trigger.templating import TemplateRenderError, flow_context, render, render_value
+from airflow_webhook_trigger.templating import SECRETS_CACHE, TemplateRenderError, flow_context, render, render_value
 from airflow_webhook_trigger.wait_slots import WAIT_SLOTS
 
 __all__ = ["DRY_RUN", "LIVE", "Effects", "Outcome", "NOT_FOUND", "Trace", "body_refused_status", "decide", "handle", "key_matches",
@@ -126,21 +126,25 @@ def _find_trigger(entry: IndexedDag, key: str, context: dict[str, Any]) -> Webho
 
 
 # What an unknown namespace or DAG compares the key with: a template rendered like a key that
-# reads a secret (a call, Jinja's render), then a constant-time compare, so a wrong DAG costs
-# what a known DAG with a wrong key costs and the time of a 404 does not say which DAGs exist.
+# reads a secret (Jinja's render, a call through the secret cache), then a constant-time compare,
+# so a wrong DAG costs what a known DAG with a secret() key costs and the time of a 404 does not
+# say which DAGs exist (measured: docs/security.md, "Timing").
 _DECOY_KEY = "{{ decoy(flow.id) }}"
+_DECOY_VALUE = "x" * 32
 
 
-def _decoy(dag_id: str) -> str:
-    return "x" * 32
+def _decoy(name: str) -> str:
+    return SECRETS_CACHE.get("decoy", "key", lambda _name: _DECOY_VALUE)  # as secret() reads one
 
 
-def _compare_with_decoy(key: str, context: dict[str, Any]) -> None:
+# the same loop, render and compare as a known DAG with one trigger
+_DECOY_ENTRY = IndexedDag(dag_id="", namespace="", triggers=(WebhookTrigger(key=_DECOY_KEY, id="decoy"),))
+
+
+def _compare_with_decoy(key: str, context: dict[str, Any]) -> Outcome:
     context["decoy"] = _decoy
-    try:
-        hmac.compare_digest(render(_DECOY_KEY, context).encode(), key.encode("utf-8", "surrogateescape"))
-    except TemplateRenderError:  # pragma: no cover - the decoy always renders
-        pass
+    _find_trigger(_DECOY_ENTRY, key, context)
+    return replace(NOT_FOUND, dag_id=None)  # the known path's replace() too: same bytes, same cost
 
 
 def handle(request: WebhookRequest, namespace: str, dag_id: str, key: str, *, index: WebhookIndex | None = None) -> Outcome:
@@ -160,8 +164,7 @@ def handle(request: WebhookRequest, namespace: str, dag_id: str, key: str, *, in
 def _handle(request: WebhookRequest, namespace: str, dag_id: str, key: str, index: WebhookIndex) -> Outcome:
     entry = index.lookup(namespace, dag_id)
     if entry is None:
-        _compare_with_decoy(key, flow_context(dag_id, namespace))
-        return NOT_FOUND
+        return _compare_with_decoy(key, flow_context(dag_id, namespace))
     trigger = _find_trigger(entry, key, flow_context(dag_id, namespace))
     if trigger is None:
         return replace(NOT_FOUND, reason="no trigger with this key", dag_id=dag_id)
