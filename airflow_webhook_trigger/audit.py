@@ -8,6 +8,12 @@ entries and writes a batch in one transaction. When the buffer is full (the data
 than the traffic) entries are dropped and counted, never waited for: an audit row must not
 cost a sender a timeout. What is queued is flushed when the process exits (``atexit``).
 
+Wrong-key 404s to a known DAG are not entries: anyone who knows a DAG's URL can send thousands,
+and a row each would flood the audit log and fill the buffer that genuine deliveries need. They
+are counted per DAG (``count_wrong_key``) and written as ONE summary row per DAG per
+``[webhook_trigger] wrong_key_summary_seconds`` (reason ``wrong key``, ``count``, ``first`` and
+``last`` in ``extra``), outside the buffer: a flood never costs a genuine delivery its row.
+
 The thread starts on the first entry, i.e. in an api-server worker after its fork; a fork
 (``os.register_at_fork``) gives the child a fresh buffer and no thread.
 """
@@ -19,10 +25,12 @@ import json
 import logging
 import os
 import threading
+import time
 from collections import deque
 from datetime import datetime
 from typing import Any
 
+from airflow_webhook_trigger import config
 from airflow_webhook_trigger.airflow import audit_log, metrics
 
 __all__ = ["AuditWriter", "AUDIT", "EVENT", "BATCH_SIZE", "FLUSH_SECONDS", "QUEUE_SIZE"]
@@ -57,6 +65,17 @@ def to_row(entry: Entry) -> dict[str, Any]:
             "extra": json.dumps(extra, ensure_ascii=False), "when": when}
 
 
+WRONG_KEY = "wrong key"
+
+
+def summary_row(namespace: str, dag_id: str, count: int, first: datetime, last: datetime) -> dict[str, Any]:
+    """The one row that stands for ``count`` wrong-key 404s to a DAG between ``first`` and ``last``."""
+    extra = {"namespace": namespace, "trigger": None, "status": 404, "outcome": "404", "reason": WRONG_KEY,
+             "count": count, "first": first.isoformat(), "last": last.isoformat(), "method": None}
+    return {"event": EVENT, "dag_id": dag_id, "run_id": None, "owner": f"webhook:{namespace}"[:_MAX_OWNER],
+            "extra": json.dumps(extra, ensure_ascii=False), "when": last}
+
+
 def _count_dropped() -> None:
     try:
         metrics.stats().incr("webhook_trigger.audit_dropped")
@@ -86,6 +105,8 @@ class AuditWriter:
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self._write_lock = threading.Lock()
+        self._tally: dict[tuple[str, str], list] = {}  # (namespace, dag_id) -> [count, first, last, since]
+        self._tally_lock = threading.Lock()
         self.dropped = 0  # entries refused because the buffer was full
         self.failed = 0  # entries lost because their batch could not be written
         self.written = 0
@@ -110,6 +131,42 @@ class AuditWriter:
             self._start()
         return True
 
+    def count_wrong_key(self, namespace: str, dag_id: str, when: datetime) -> None:
+        """Count one wrong-key 404 to a known DAG; its summary row is written once its window ends.
+        Bounded: one tally per known DAG (only DAGs in the index get here)."""
+        key = (namespace, dag_id)
+        with self._tally_lock:
+            tally = self._tally.get(key)
+            if tally is not None:
+                tally[0] += 1
+                tally[2] = when
+                return
+            self._tally[key] = [1, when, when, time.monotonic()]
+        self._nonempty.set()  # the thread learns when this window ends
+        if self._thread is None:
+            self._start()
+
+    def _summaries_due(self, everything: bool = False) -> list[dict[str, Any]]:
+        window = config.get_float("wrong_key_summary_seconds")
+        now = time.monotonic()
+        with self._tally_lock:
+            due = [key for key, tally in self._tally.items() if everything or now - tally[3] >= window]
+            taken = [(key, self._tally.pop(key)) for key in due]
+        return [summary_row(ns, dag_id, count, first, last) for (ns, dag_id), (count, first, last, _) in taken]
+
+    def _next_summary_in(self) -> float | None:
+        """Seconds until the oldest open window ends (None: no wrong keys counted)."""
+        with self._tally_lock:
+            if not self._tally:
+                return None
+            oldest = min(tally[3] for tally in self._tally.values())
+        return max(0.05, oldest + config.get_float("wrong_key_summary_seconds") - time.monotonic())
+
+    def _write_summaries(self, everything: bool = False) -> None:
+        rows = self._summaries_due(everything)
+        if rows:
+            self._write_rows(rows)
+
     def _start(self) -> None:
         with self._start_lock:
             if self._thread is None:
@@ -118,11 +175,14 @@ class AuditWriter:
 
     def _run(self) -> None:
         while True:
-            self._nonempty.wait()
-            self._nonempty.clear()
-            self._full.wait(self.flush_seconds)  # gather a batch, at most flush_seconds
-            self._full.clear()
-            self._drain(len(self._items))
+            woken = self._nonempty.wait(self._next_summary_in())
+            if woken:
+                self._nonempty.clear()
+                if self._items:
+                    self._full.wait(self.flush_seconds)  # gather a batch, at most flush_seconds
+                    self._full.clear()
+                    self._drain(len(self._items))
+            self._write_summaries()
             if self._items:  # arrived while writing: they start the next gathering
                 self._nonempty.set()
 
@@ -149,22 +209,27 @@ class AuditWriter:
                 self._write_batch(batch)
 
     def _write_batch(self, batch: list[Entry]) -> None:
+        self._write_rows([to_row(entry) for entry in batch])
+
+    def _write_rows(self, rows: list[dict[str, Any]]) -> None:
         write = self._write
         if write is None:
             write = audit_log.write_audit_log
         with self._write_lock:
             try:
-                write([to_row(entry) for entry in batch])
-                self.written += len(batch)
+                write(rows)
+                self.written += len(rows)
             except Exception as exc:  # noqa: BLE001 - the audit log must never break the server
-                self.failed += len(batch)
+                self.failed += len(rows)
                 first_line = (str(exc).splitlines() or [""])[0][:300]
                 log.warning("Could not write %d webhook audit entries (%s: %s); they are lost",
-                            len(batch), type(exc).__name__, first_line)
+                            len(rows), type(exc).__name__, first_line)
 
     def flush(self) -> None:
-        """Write everything buffered now, from the calling thread (at exit, and in tests)."""
+        """Write everything buffered now, wrong-key summaries included, from the calling thread
+        (at exit, and in tests)."""
         self._drain()
+        self._write_summaries(everything=True)
 
     def pending(self) -> int:
         return len(self._items)

@@ -58,6 +58,16 @@ OPTIONS: tuple[Option, ...] = (
            "(shared by every worker and replica).", example="redis://redis:6379/0"),
     Option("rate_limit_storage_timeout", "0.5", "Seconds to connect to and wait for the rate-limit storage before "
            "accepting the delivery without its limit.", "float"),
+    Option("max_concurrent_waits", "16", "`wait: true` requests waiting at once per api-server worker (503 above, no run).",
+           "integer"),
+    Option("allow_literal_keys", "True", "Accept keys that read no secret (secret(), var, conn); False: such a "
+           "declaration is invalid.", "boolean"),
+    Option("masked_headers", "", "Comma-separated header names stored as *** in runs' conf (besides Authorization, "
+           "Cookie...).", example="x-shopify-access-token"),
+    Option("masked_parameters", "", "Comma-separated query parameter names stored as *** in runs' conf.",
+           example="token,api_key"),
+    Option("wrong_key_summary_seconds", "60", "Wrong-key 404s to a DAG are written as one audit row per this many "
+           "seconds.", "float"),
 )
 _DEFAULTS = {option.name: option.default for option in OPTIONS}
 
@@ -112,3 +122,12 @@ def get_float(name: str) -> float:
 def get_list(name: str) -> frozenset[str]:
     """A comma-separated option as a set of its non-blank items."""
     return frozenset(item.strip() for item in get(name).split(",") if item.strip())
+
+
+def get_bool(name: str) -> bool:
+    return get(name).strip().lower() in ("true", "1", "yes", "on")
+
+
+def get_names(name: str) -> frozenset[str]:
+    """A comma-separated option as lower-cased names."""
+    return frozenset(part.strip().lower() for part in get(name).split(",") if part.strip())

@@ -16,13 +16,14 @@ from typing import Any
 
 import yaml
 
+from airflow_webhook_trigger import config
 from airflow_webhook_trigger.asset_target import as_declared, parse_asset_target
 from airflow_webhook_trigger.conditions import Condition, WhenCondition, parse_conditions
 from airflow_webhook_trigger.errors import WebhookDeclarationError
 from airflow_webhook_trigger.labels import parse_labels
 from airflow_webhook_trigger.rate_limits import parse_rate_limit
 from airflow_webhook_trigger.respond_rules import parse_responses
-from airflow_webhook_trigger.signatures import SignatureError, parse_signature
+from airflow_webhook_trigger.signatures import SignatureError, parse_signature, reads_a_secret
 from airflow_webhook_trigger.templating import TemplateRenderError, check_syntax
 
 __all__ = ["WebhookTrigger", "parse_declaration", "webhook", "validate_declaration", "PARAM_NAME"]
@@ -97,7 +98,21 @@ def _key(value: Any, where: str) -> str:
     key = _template(value, where, required=True)
     if len(key.strip()) > MAX_KEY_LENGTH:
         raise WebhookDeclarationError(where, f"must be at most {MAX_KEY_LENGTH} characters")
+    if not reads_a_secret(key) and not config.get_bool("allow_literal_keys"):
+        raise WebhookDeclarationError(where, "must read a secret, e.g. \"{{ secret('NAME') }}\" "
+                                             "([webhook_trigger] allow_literal_keys is False: a literal key is "
+                                             "visible to everyone who can read the DAG)")
     return key
+
+
+def _response_code(value: Any, where: str) -> str | None:
+    """A template; when it is a plain number, it must be a status code from 200 to 599."""
+    template = _template(value, where)
+    if template is not None and "{" not in template:
+        text = template.strip()
+        if not text.isdigit() or not 200 <= int(text) <= 599:
+            raise WebhookDeclarationError(where, f"must be an HTTP status code from 200 to 599, got {text!r}")
+    return template
 
 
 def _namespace(value: Any, where: str) -> str | None:
@@ -195,7 +210,7 @@ _FIELDS: dict[str, tuple[str | None, Any]] = {
     "timeout": ("timeout", _timeout),
     "returnOutputs": ("return_outputs", _bool),
     "outputs": ("outputs", _outputs),
-    "responseCode": ("response_code", _template),
+    "responseCode": ("response_code", _response_code),
     "responseContentType": ("response_content_type", _content_type),
     "signature": ("signature", _signature),
     "deliveryId": ("delivery_id", _template),

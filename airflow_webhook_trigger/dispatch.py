@@ -18,8 +18,10 @@ A request goes through these steps in order; the first that answers ends it:
 7. the run is created (or found again for a redelivery): **200**; the DAG's params refusing
    the conf: **422**; the database busy or down: **503** with ``Retry-After``;
    a trigger with an ``asset`` records an event on it instead of a run (``asset_target``): **200**;
-8. with ``wait``, the answer waits for the run: **200**, **500** when it failed, **202** when
-   the wait ran out (``waiting``), or the declared ``responseCode``.
+8. with ``wait``, at most ``max_concurrent_waits`` requests wait at once per worker (**503** +
+   ``Retry-After`` before the run is created, ``wait_slots``); the answer waits for the run:
+   **200**, **500** when it failed (or ``responseCode`` rendered outside 200-599), **202** when
+   the wait ran out or the client went away (``waiting``), or the declared ``responseCode``.
 
 Modules below this one return reasons (exceptions such as ``DagPaused``, results such as
 ``WaitResult``); this module alone turns them into statuses. ``decide`` runs steps 2-8 for one
@@ -29,7 +31,6 @@ trigger with ``Effects`` saying what it may do: the endpoint does everything, th
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import time
@@ -43,8 +44,9 @@ from airflow_webhook_trigger.airflow.links import asset_url_path, run_url_path, 
 from airflow_webhook_trigger.asset_target import record_event
 from airflow_webhook_trigger.conditions import evaluate
 from airflow_webhook_trigger.declarations import WEBHOOK_TYPES, WebhookTrigger
+from airflow_webhook_trigger.delivery_ids import delivery_id
 from airflow_webhook_trigger.form_data import BodyRefused, PayloadTooLarge
-from airflow_webhook_trigger.index import IndexedDag, WebhookIndex, get_index
+from airflow_webhook_trigger.index import WebhookIndex, get_index
 from airflow_webhook_trigger.inputs import InputNotConvertible, render_input
 from airflow_webhook_trigger.labels import LabelFailed, as_kestra, render_labels
 from airflow_webhook_trigger.outcome import NOT_FOUND, Outcome, disabled_text, message, paused_text
@@ -53,9 +55,11 @@ from airflow_webhook_trigger.request import WebhookRequest, trigger_variables
 from airflow_webhook_trigger.respond_rules import render_body, render_headers
 from airflow_webhook_trigger.run_conf import run_conf
 from airflow_webhook_trigger.runs import create_run, make_run_id, run_request
-from airflow_webhook_trigger.signatures import preset_delivery_id, verify_signature
+from airflow_webhook_trigger.sender_check import signed_by_any
 from airflow_webhook_trigger.stored_bodies import body_limit, forget_body, store_body
-from airflow_webhook_trigger.templating import TemplateRenderError, flow_context, render
+from airflow_webhook_trigger.templating import TemplateRenderError, flow_context
+from airflow_webhook_trigger.trigger_lookup import compare_with_decoy, find_trigger, key_matches
+from airflow_webhook_trigger.wait_slots import WAIT_SLOTS
 
 __all__ = ["DRY_RUN", "LIVE", "Effects", "Outcome", "NOT_FOUND", "Trace", "body_limit", "body_refused_status", "decide",
            "handle", "key_matches", "unavailable", "wait_and_answer"]
@@ -105,31 +109,6 @@ def body_refused_status(exc: BodyRefused) -> int:
     return 413 if isinstance(exc, PayloadTooLarge) else 400
 
 
-def key_matches(trigger: WebhookTrigger, key: str, context: dict[str, Any]) -> bool:
-    """Whether ``key`` is the trigger's rendered key, compared in constant time.
-
-    Raises ``TemplateRenderError`` when the key template does not render.
-    """
-    rendered = render(trigger.key, context).strip()
-    return bool(rendered) and hmac.compare_digest(rendered.encode("utf-8", "surrogateescape"),
-                                                  key.encode("utf-8", "surrogateescape"))
-
-
-def _find_trigger(entry: IndexedDag, key: str, context: dict[str, Any]) -> WebhookTrigger | None:
-    """The first trigger whose key matches; every key is rendered and compared, so the time
-    taken does not say which trigger (if any) matched."""
-    found = None
-    for trigger in entry.triggers:
-        try:
-            matches = key_matches(trigger, key, context)
-        except TemplateRenderError as exc:
-            log.warning("Webhook key of trigger %s of DAG %s failed to render: %s", trigger.id, entry.dag_id, exc)
-            continue
-        if matches and found is None:
-            found = trigger
-    return found
-
-
 def handle(request: WebhookRequest, namespace: str, dag_id: str, key: str, *, index: WebhookIndex | None = None,
            tenant: str | None = None) -> Outcome:
     """Answer one request to ``/api/v1/executions/webhook/{namespace}/{dag_id}/{key}``, or to
@@ -152,8 +131,9 @@ def handle(request: WebhookRequest, namespace: str, dag_id: str, key: str, *, in
 def _handle(request: WebhookRequest, namespace: str, dag_id: str, key: str, index: WebhookIndex) -> Outcome:
     entry = index.lookup(namespace, dag_id)
     if entry is None:
-        return NOT_FOUND
-    trigger = _find_trigger(entry, key, flow_context(dag_id, namespace))
+        compare_with_decoy(key, flow_context(dag_id, namespace))
+        return replace(NOT_FOUND, dag_id=None)  # the known path's replace() too: same bytes, same cost
+    trigger = find_trigger(entry, key, flow_context(dag_id, namespace))
     if trigger is None:
         return replace(NOT_FOUND, reason="no trigger with this key", dag_id=dag_id)
     return decide(trigger, request, namespace, dag_id, paused=index.is_paused(dag_id), input_types=entry.input_types)
@@ -210,12 +190,11 @@ def decide(trigger: WebhookTrigger, request: WebhookRequest, namespace: str, dag
     try:
         outcome = _create(trigger, request, namespace, dag_id, variables, context, known, trace, effects,
                           input_types or {})
-        kept = outcome.status == 200 and outcome.run_id is not None and not outcome.duplicate and effects.create_run
+        # a created run keeps its body, whatever its wait answered (202, 500, responseCode)
+        kept = (outcome.run_id or outcome.asset_event_id) is not None and not outcome.duplicate and effects.create_run
     finally:
         if stored is not None and not kept:  # no run of ours points at it: a 4xx/5xx or a redelivery
             forget_body(stored)
-    if outcome.status == 200 and trigger.wait and effects.wait and effects.create_run:
-        return wait_and_answer(trigger, outcome, context)
     return outcome
 
 
@@ -243,10 +222,26 @@ def _create(trigger: WebhookTrigger, request: WebhookRequest, namespace: str, da
         return _record_asset_event(trigger, request, namespace, dag_id, conf, variables, context, known, effects, trace)
 
     run = run_request(dag_id, namespace, trigger.id, conf, request.received_at,
-                      _delivery_id(trigger, request, variables, context), labels)
+                      delivery_id(trigger, request, variables, context), labels)
     trace.run_id, trace.stopped_at = run.run_id, "run"
     if not effects.create_run:
         return Outcome(200, None, reason="a run would be created", run_id=run.run_id, **known)
+    waits = trigger.wait and effects.wait
+    if waits and not WAIT_SLOTS.acquire():  # before the run: a refused wait leaves nothing behind
+        limit = config.get("max_concurrent_waits")
+        text = f"{limit} requests already wait for their runs in this worker (max_concurrent_waits); retry later"
+        return Outcome(503, message(503, text), headers={"Retry-After": config.get("retry_after")},
+                       reason="too many waits", **known)
+    try:
+        return _create_and_answer(trigger, request, run, namespace, dag_id, context, known, labels, waits)
+    finally:
+        if waits:
+            WAIT_SLOTS.release()
+
+
+def _create_and_answer(trigger: WebhookTrigger, request: WebhookRequest, run: Any, namespace: str, dag_id: str,
+                       context: dict[str, Any], known: dict, labels: Any, waits: bool) -> Outcome:
+    """Step 7 (the run) and, with ``wait``, step 8."""
     try:
         created = create_run(run)
     except DagGone:
@@ -270,21 +265,18 @@ def _create(trigger: WebhookTrigger, request: WebhookRequest, namespace: str, da
         "url": _run_url(request, dag_id, created.run_id),
         "duplicate": not created.created,
     }
-    return Outcome(200, answer, reason="duplicate delivery" if not created.created else "run created",
-                   run_id=created.run_id, duplicate=not created.created, **known)
+    outcome = Outcome(200, answer, reason="duplicate delivery" if not created.created else "run created",
+                      run_id=created.run_id, duplicate=not created.created, **known)
+    if waits:
+        return wait_and_answer(trigger, outcome, context, cancel=request.client_gone)
+    return outcome
 
 
 def _check_sender(trigger: WebhookTrigger, request: WebhookRequest, context: dict[str, Any], known: dict,
                   effects: Effects) -> Outcome | None:
     """Signature (401) then rate limit (429): both before the body is read or anything written."""
     if trigger.signature is not None and effects.verify_signature:
-        try:
-            secret = render(trigger.signature.secret, context).strip()
-        except TemplateRenderError as exc:
-            log.warning("Signature secret of webhook trigger %s of DAG %s failed to render: %s",
-                        trigger.id, known["dag_id"], exc)
-            secret = ""
-        if not secret or not verify_signature(trigger.signature, secret, request.body, request.header_map):
+        if not signed_by_any(trigger, request, context, known["dag_id"]):
             text = "the request's signature is missing, invalid or too old"
             return Outcome(401, message(401, text), reason="signature check failed", **known)
     if trigger.rate_limit is not None and effects.count_rate_limit:
@@ -325,15 +317,22 @@ def _respond(trigger: WebhookTrigger, context: dict[str, Any], known: dict, trac
     return None
 
 
-def wait_and_answer(trigger: WebhookTrigger, created: Outcome, context: dict[str, Any]) -> Outcome:
-    """Wait for the run behind the 200 ``created`` and answer as the trigger asks."""
-    result = waiting.wait(trigger, created.dag_id, created.run_id, context)
+def wait_and_answer(trigger: WebhookTrigger, created: Outcome, context: dict[str, Any], *,
+                    cancel: Any = None) -> Outcome:
+    """Wait for the run behind the 200 ``created`` and answer as the trigger asks (``cancel``: a
+    ``threading.Event`` set when the client has gone; the wait then stops)."""
+    result = waiting.wait(trigger, created.dag_id, created.run_id, context, cancel)
     state = result.state
     body = dict(created.body)
     body["state"] = {"current": (state or "unknown").upper()}
     if not result.finished:
         body["message"] = f"Accepted: the run is still {state} after {result.timeout:g} s and goes on; poll its url"
-        return replace(created, status=202, body=body, reason=f"wait timed out ({state})")
+        gone = cancel is not None and cancel.is_set()
+        return replace(created, status=202, body=body,
+                       reason=f"client gone while waiting ({state})" if gone else f"wait timed out ({state})")
+    if result.response_code_error is not None:  # never sent: a status outside 200-599 breaks clients
+        body["message"] = message(500, result.response_code_error)["message"]
+        return replace(created, status=500, body=body, reason="responseCode out of range")
     status = result.response_code or (500 if state == "failed" else 200)  # responseCode: whenever wait is set
     if result.outputs_error is not None:
         body["outputs"] = None
@@ -349,34 +348,17 @@ def wait_and_answer(trigger: WebhookTrigger, created: Outcome, context: dict[str
     return replace(created, status=status, body=result.outputs, reason=f"run {state}")
 
 
-def _delivery_id(trigger: WebhookTrigger, request: WebhookRequest, variables: dict, context: dict) -> str | None:
-    """Declared ``deliveryId`` template, else the preset's own id, else ``Idempotency-Key``."""
-    if trigger.delivery_id is not None:
-        try:
-            value = render(trigger.delivery_id, context).strip()
-        except TemplateRenderError as exc:
-            log.info("deliveryId of webhook trigger %s did not render (%s): no deduplication", trigger.id, exc)
-            value = ""
-        return value or None
-    headers = variables["headers"]
-    if trigger.signature is not None:
-        value = preset_delivery_id(trigger.signature.type, headers, variables["body"])
-        if value:
-            return value
-    return headers.first("idempotency-key") or None
-
-
 def _record_asset_event(trigger: WebhookTrigger, request: WebhookRequest, namespace: str, dag_id: str, conf: dict,
                         variables: dict, context: dict, known: dict, effects: Effects, trace: Trace) -> Outcome:
     """Step 7 for a trigger with an ``asset``: an event on the asset instead of a run (asset_target.py)."""
-    delivery_id = _delivery_id(trigger, request, variables, context)
-    correlation_id = make_run_id(trigger.id, request.received_at, delivery_id)
+    delivery = delivery_id(trigger, request, variables, context)
+    correlation_id = make_run_id(trigger.id, request.received_at, delivery)
     trace.run_id, trace.stopped_at = correlation_id, "asset_event"
     if not effects.create_run:
         return Outcome(200, None, reason=f"an event on asset {trigger.asset.uri} would be recorded", **known)
     try:
         event = record_event(trigger.asset, namespace=namespace, dag_id=dag_id, trigger_id=trigger.id, conf=conf,
-                             correlation_id=correlation_id, delivery_id=delivery_id, received_at=request.received_at)
+                             correlation_id=correlation_id, delivery_id=delivery, received_at=request.received_at)
     except DagGone:
         return replace(NOT_FOUND, reason="DAG gone", **known)
     except DagPaused:

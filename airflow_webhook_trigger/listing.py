@@ -12,6 +12,7 @@ from typing import Any
 
 from airflow_webhook_trigger.airflow.links import ui_base_url
 from airflow_webhook_trigger.index import WebhookIndex
+from airflow_webhook_trigger.signatures import reads_a_secret
 from airflow_webhook_trigger.urls import masked_url
 
 __all__ = ["list_webhooks"]
@@ -23,7 +24,8 @@ def list_webhooks(index: WebhookIndex | None = None, *, base_url: str | None = N
     Each webhook: namespace, dag_id, trigger_id, url (key masked), conditions (described),
     disabled, paused, fileloc, ignored (properties accepted as Kestra does and ignored, such as
     ``returnOutputs`` without ``wait``), asset (the asset a delivery records an event on instead of a
-    run, described; None: it starts the DAG). Each invalid declaration: dag_id, fileloc, reason.
+    run, described; None: it starts the DAG), literal_key (the key reads no secret: visible to DAG
+    readers). Each invalid declaration: dag_id, fileloc, reason.
     """
     if index is None:
         index = WebhookIndex()
@@ -45,6 +47,8 @@ def list_webhooks(index: WebhookIndex | None = None, *, base_url: str | None = N
                     "fileloc": entry.fileloc,
                     "ignored": list(trigger.ignored),  # accepted as Kestra does, without effect
                     "asset": trigger.asset.describe() if trigger.asset is not None else None,
+                    # a key that reads no secret is in the DAG's params: anyone who reads the DAG has it
+                    "literal_key": not reads_a_secret(trigger.key),
                 }
             )
     invalid = [{"dag_id": i.dag_id, "fileloc": i.fileloc, "reason": i.reason} for i in index.invalid()]

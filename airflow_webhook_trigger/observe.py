@@ -11,14 +11,16 @@ scheduler's metrics already go:
   ``webhook_trigger.deliveries.<outcome>`` for plain StatsD, which drops tags;
 - ``webhook_trigger.runs_created``, ``webhook_trigger.asset_events`` (events recorded by
   webhooks with an ``asset`` target), ``webhook_trigger.duplicates``,
-  ``webhook_trigger.signature_failures`` (tag ``dag_id``);
+  ``webhook_trigger.signature_failures``, ``webhook_trigger.wrong_keys`` (a wrong key to a
+  known DAG) (tag ``dag_id``);
 - ``webhook_trigger.latency``: a timer, in milliseconds (tag ``outcome``).
 
 A request for a DAG that declares no webhook is tagged ``dag_id=unknown``: anyone can send
 those, and a tag per invented DAG id would flood the metrics backend.
 
 Every delivery that reached a known DAG (``outcome.dag_id`` is set: any answer but the 404 for
-an unknown namespace or DAG) is queued for Airflow's audit log (``audit.py``).
+an unknown namespace or DAG) is queued for Airflow's audit log (``audit.py``), except wrong-key
+404s: those are counted into one summary row per DAG per minute.
 """
 
 from __future__ import annotations
@@ -60,9 +62,16 @@ def delivery(request: WebhookRequest, namespace: str, dag_id: str, outcome: Outc
             _metrics(outcome, name, seconds)
     except Exception as exc:  # noqa: BLE001 - a broken metrics backend must not fail webhooks
         log.debug("webhook metrics not sent: %s", exc)
-    if outcome.dag_id:
+    if outcome.dag_id and _wrong_key(outcome):  # counted, one summary row per DAG per minute
+        AUDIT.count_wrong_key(namespace, outcome.dag_id, request.received_at)
+    elif outcome.dag_id:
         AUDIT.add((request.received_at, namespace, outcome.dag_id, outcome.trigger_id, outcome.run_id,
                    outcome.status, name, outcome.reason, seconds, request.method))
+
+
+def _wrong_key(outcome: Outcome) -> bool:
+    """A 404 to a known DAG that no trigger's key matched (a 404 naming a trigger: its DAG went)."""
+    return outcome.status == 404 and outcome.trigger_id is None
 
 
 def _metrics(outcome: Outcome, name: str, seconds: float) -> None:
@@ -80,6 +89,8 @@ def _metrics(outcome: Outcome, name: str, seconds: float) -> None:
         stats.incr(f"{METRIC_PREFIX}.asset_events", tags=dag_tag)
     if outcome.status == 401:
         stats.incr(f"{METRIC_PREFIX}.signature_failures", tags=dag_tag)
+    elif outcome.dag_id and _wrong_key(outcome):
+        stats.incr(f"{METRIC_PREFIX}.wrong_keys", tags=dag_tag)
 
 
 def _asset_event(outcome: Outcome) -> str | None:

@@ -74,6 +74,8 @@ class WebhookRequest:
     body: bytes = b""
     received_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     host_url: str = ""  # scheme://host[:port]/ the request came to, for links in answers
+    # set when the client has gone (a threading.Event from the HTTP layer): a wait stops for nobody
+    client_gone: Any = field(default=None, compare=False, repr=False)
 
     @cached_property
     def header_map(self) -> Headers:

@@ -4,6 +4,13 @@ Run ids: ``webhook__<received time>_<random>`` for a delivery without an id, so 
 sorts by arrival; ``webhook__<trigger id>__<delivery id>`` when the sender identifies its
 delivery, so a redelivery maps to the same run id and the database's unique ``(dag_id,
 run_id)`` makes it one run (``airflow/dag_runs``).
+
+Two different deliveries never share a run id. A delivery id that is not a safe run id (or
+starts with ``~``) is hashed into ``~h<sha256>``: Airflow's run ids allow ``~``, literal ids
+starting with it are hashed too, so no literal id takes a hash's form. A trigger id holding
+``__`` or ending in ``_`` is escaped (``_`` -> ``~u``; trigger ids never hold ``~``), so the
+first ``__`` after ``webhook__`` always ends the trigger id: trigger ``a__b`` with delivery
+``c`` and trigger ``a`` with delivery ``b__c`` differ.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import threading
 import time
 from datetime import datetime
 from typing import Any
@@ -29,10 +37,19 @@ FINISHED_STATES = frozenset({"success", "failed"})
 def make_run_id(trigger_id: str, received_at: datetime, delivery_id: str | None = None) -> str:
     """A run id that is unique per delivery and, with a delivery id, the same on every redelivery."""
     if delivery_id:
-        digest = hashlib.sha256(delivery_id.encode("utf-8", "surrogatepass")).hexdigest()[:40]
-        part = delivery_id if _RUN_ID_SAFE.fullmatch(delivery_id) else digest
-        return f"webhook__{trigger_id}__{part}"
+        if _RUN_ID_SAFE.fullmatch(delivery_id) and not delivery_id.startswith("~"):
+            part = delivery_id
+        else:
+            part = "~h" + hashlib.sha256(delivery_id.encode("utf-8", "surrogatepass")).hexdigest()[:40]
+        return f"webhook__{_trigger_part(trigger_id)}__{part}"
     return f"webhook__{received_at.isoformat()}_{secrets.token_hex(4)}"
+
+
+def _trigger_part(trigger_id: str) -> str:
+    """The trigger id as it is when it cannot be confused with a delivery id, else escaped."""
+    if "__" in trigger_id or trigger_id.endswith("_") or "~" in trigger_id:
+        return trigger_id.replace("~", "~t").replace("_", "~u")
+    return trigger_id
 
 
 def run_request(dag_id: str, namespace: str, trigger_id: str, conf: dict[str, Any], received_at: datetime,
@@ -55,17 +72,20 @@ def create_run(request: RunRequest) -> CreatedRun:
     return dag_runs.create_run(request)
 
 
-def wait_for_run(dag_id: str, run_id: str, timeout: float) -> str | None:
-    """Poll the run's state until it finishes or ``timeout`` passes; return the last state.
+def wait_for_run(dag_id: str, run_id: str, timeout: float, cancel: threading.Event | None = None) -> str | None:
+    """Poll the run's state until it finishes, ``timeout`` passes or ``cancel`` is set (the
+    client has gone: nobody is left to answer); return the last state.
 
     Each poll opens and closes its own short session, so a waiting request holds no database
     connection while it sleeps, and the interval grows from 0.1 s to 1 s to keep the load low.
     """
     deadline = time.monotonic() + timeout
     interval = 0.1
+    cancel = cancel if cancel is not None else threading.Event()  # never set
     state = dag_runs.run_state(dag_id, run_id)
-    while state not in FINISHED_STATES and time.monotonic() < deadline:
-        time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
+    while state not in FINISHED_STATES and time.monotonic() < deadline and not cancel.is_set():
+        if cancel.wait(min(interval, max(0.0, deadline - time.monotonic()))):
+            break
         interval = min(1.0, interval * 1.5)
         state = dag_runs.run_state(dag_id, run_id)
     return state

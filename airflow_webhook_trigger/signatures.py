@@ -42,13 +42,19 @@ class SignatureSpec:
     """How one webhook's sender signs its requests. Holds the secret's template, never its value."""
 
     type: str  # one of PRESETS or "hmac"
-    secret: str  # template text as declared, e.g. "{{ secret('GH_SECRET') }}"
+    secret: str  # template text as declared, e.g. "{{ secret('GH_SECRET') }}" (the first, for a list)
     algorithm: str = "sha256"
     header: str | None = None  # lower-cased
     encoding: str = "hex"  # hex | base64
     prefix: str = ""
     timestamp_header: str | None = None  # lower-cased
     tolerance: int | None = None  # seconds
+    more_secrets: tuple[str, ...] = ()  # the rest of a list of secrets (rotation: any one may sign)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret template: a request signed with any of them passes."""
+        return (self.secret, *self.more_secrets)
 
 
 def parse_signature(raw: Mapping[str, Any]) -> SignatureSpec:
@@ -67,14 +73,10 @@ def parse_signature(raw: Mapping[str, Any]) -> SignatureSpec:
     if unknown:
         raise SignatureError(f"signature.{unknown[0]}: unknown key for type {kind!r} (unknown: "
                              f"{', '.join(unknown)}; allowed: {', '.join(sorted(allowed))})")
-    secret = raw.get("secret")
-    if not isinstance(secret, str) or not secret.strip():
-        raise SignatureError(f"signature.secret: required; {_TEMPLATE_RULE}")
-    if not _reads_a_secret(secret):  # a literal secret in a DAG file would end up in git and logs
-        raise SignatureError(f"signature.secret: {_TEMPLATE_RULE}")
+    secret, more = _secrets(raw.get("secret"))
     if kind != "hmac":
         default = _DEFAULT_TOLERANCE if kind in _TIMED_PRESETS else None
-        return SignatureSpec(kind, secret, tolerance=_option(raw, "tolerance", default))
+        return SignatureSpec(kind, secret, tolerance=_option(raw, "tolerance", default), more_secrets=more)
     header = _option(raw, "header")
     if header is None:
         raise SignatureError("signature.header: required for type 'hmac'; must be a header name")
@@ -89,10 +91,24 @@ def parse_signature(raw: Mapping[str, Any]) -> SignatureSpec:
         prefix=_option(raw, "prefix", ""),
         timestamp_header=ts_header and ts_header.strip().lower(),
         tolerance=_option(raw, "tolerance", _DEFAULT_TOLERANCE if ts_header else None),
+        more_secrets=more,
     )
 
 
-def _reads_a_secret(template: str) -> bool:
+def _secrets(value: Any) -> tuple[str, tuple[str, ...]]:
+    """``secret``: one template, or a non-empty list of templates while a secret is rotated
+    (old and new both valid until every sender signs with the new one)."""
+    templates = value if isinstance(value, list) and value else [value]
+    for i, secret in enumerate(templates):
+        where = "signature.secret" + (f"[{i}]" if isinstance(value, list) else "")
+        if not isinstance(secret, str) or not secret.strip():
+            raise SignatureError(f"{where}: required; {_TEMPLATE_RULE} (or a list of such templates)")
+        if not reads_a_secret(secret):  # a literal secret in a DAG file would end up in git and logs
+            raise SignatureError(f"{where}: {_TEMPLATE_RULE}")
+    return templates[0], tuple(templates[1:])
+
+
+def reads_a_secret(template: str) -> bool:
     """Whether the template reads ``secret()``, ``var`` or ``conn``: ``{{ 'hunter2' }}`` is a
     template too, but still a literal secret. Jinja (not Airflow) only parses it, lazily."""
     start = template.find("{{")

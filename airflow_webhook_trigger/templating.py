@@ -163,8 +163,9 @@ class _TTLCache:
     within ``[webhook_trigger] key_cache_seconds``.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_entries: int = 4096) -> None:
         self._values: dict[tuple[str, str], tuple[float, Any]] = {}
+        self.max_entries = max_entries  # bounded: a template may read names from the request
 
     def get(self, kind: str, name: str, load: Callable[[str], Any]) -> Any:
         now = time.monotonic()
@@ -172,7 +173,14 @@ class _TTLCache:
         if hit is not None and now - hit[0] < config.get_float("key_cache_seconds"):
             return hit[1]
         value = load(name)
-        self._values[(kind, name)] = (now, value)
+        values = self._values
+        values.pop((kind, name), None)
+        while len(values) >= self.max_entries:  # the oldest read goes first
+            try:
+                values.pop(next(iter(values)))
+            except (StopIteration, KeyError, RuntimeError):  # emptied or changed by another thread
+                break
+        values[(kind, name)] = (now, value)
         return value
 
     def clear(self) -> None:

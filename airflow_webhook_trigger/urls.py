@@ -17,13 +17,20 @@ URL_PREFIX = "/api/v1/executions/webhook"  # Kestra's path: /{namespace}/{flowId
 # Kestra 2.x's path with a tenant (``main`` by default); ``{tenant}`` is a path parameter for
 # Starlette's Mount (Airflow 3) and, spelled ``<tenant>``, for Flask (Airflow 2)
 TENANT_URL_PREFIX = "/api/v1/{tenant}/executions/webhook"
-_MARK = "/executions/webhook/"  # in every webhook path, with or without a tenant
 UI_PREFIX = "/webhook-trigger-ui"  # where the Webhooks page is mounted on Airflow 3's api-server
 KEY_MASK = "***"
 
-# ``{URL_PREFIX}/{namespace}/{dag_id}/{key}`` anywhere in a path, request line, URL or header, and
-# the tenant form ``/api/v1/{tenant}/executions/webhook/...``: THE mask pattern, for every log
-_KEY_ANYWHERE = re.compile(r"(/api/v1/(?:[^/\s?#\"]+/)?executions/webhook/[^/\s?#\"]*/[^/\s?#\"]*/)([^/\s?#\"]+)")
+# The key hides behind ``executions/webhook/{namespace}/{dag_id}/``, whatever comes before it
+# (a sub-path such as ``/airflow``, a tenant ``/api/v1/{tenant}``) and however the rest looks:
+# everything after the second segment is masked, up to the query string or the end of the text
+# (a space in a request line, a quote in a log line). Separators are ``/`` and an encoded ``%2F``
+# (servers decode it into ``/``, and raw paths keep it), so ``ns/..%2F..%2Fx/KEY``,
+# ``ns//KEY``, ``ns/dag/KEY/extra`` and ``ns%2Fdag%2FKEY`` all lose everything after ns/dag.
+_SEP = r"(?:/|%2[fF])"
+_SEGMENT = r"(?:(?!%2[fF])[^/\s?#\"'])*"
+_KEY_ANYWHERE = re.compile(
+    r"(executions" + _SEP + "webhook" + _SEP + _SEGMENT + _SEP + _SEGMENT + _SEP + r")[^\s?#\"']+", re.IGNORECASE
+)
 _WEBHOOK_PATH = re.compile(r"^/api/v1/(?:[^/]+/)?executions/webhook/")
 
 
@@ -46,13 +53,13 @@ def masked_url(base_url: str, namespace: str, dag_id: str) -> str:
 
 
 def mask_keys(text: str) -> str:
-    """Every ``.../webhook/ns/dag/KEY`` in ``text`` as ``.../ns/dag/***``."""
-    return _KEY_ANYWHERE.sub(r"\1" + KEY_MASK, text) if _MARK in text else text
+    """Every ``.../executions/webhook/ns/dag/<anything>`` in ``text`` as ``.../ns/dag/***``."""
+    return _KEY_ANYWHERE.sub(r"\1" + KEY_MASK, text) if mentions_webhook(text) else text
 
 
 def mentions_webhook(text: str) -> bool:
     """Whether ``text`` may hold a webhook path (a cheap test before ``mask_keys``)."""
-    return _MARK in text
+    return "ebhook" in text or "EBHOOK" in text
 
 
 def is_webhook_path(path: str) -> bool:

@@ -13,6 +13,7 @@ such as Microsoft Graph's ``validationToken`` echo need. This module returns wha
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +36,8 @@ class WaitResult:
     timeout: float
     outputs: Any = None
     outputs_error: str | None = None  # the outputs templates failed to render (why)
-    response_code: int | None = None  # a rendered ``responseCode`` from 100 to 599, else None
+    response_code: int | None = None  # a rendered ``responseCode`` from 200 to 599, else None
+    response_code_error: str | None = None  # why the rendered ``responseCode`` is not one (a 500)
     text_plain: bool = False  # the answer is the outputs as text
 
     @property
@@ -47,10 +49,12 @@ def wait_timeout(trigger: WebhookTrigger) -> float:
     return min(trigger.timeout or config.get_float("wait_timeout"), config.get_float("wait_max_timeout"))
 
 
-def wait(trigger: WebhookTrigger, dag_id: str, run_id: str, context: dict[str, Any]) -> WaitResult:
-    """Wait for the run ``run_id``; once it finished, render its outputs and ``responseCode``."""
+def wait(trigger: WebhookTrigger, dag_id: str, run_id: str, context: dict[str, Any],
+         cancel: threading.Event | None = None) -> WaitResult:
+    """Wait for the run ``run_id`` (until ``cancel`` is set: the client has gone); with
+    ``returnOutputs``, render its outputs once it finished."""
     timeout = wait_timeout(trigger)
-    state = wait_for_run(dag_id, run_id, timeout)
+    state = wait_for_run(dag_id, run_id, timeout, cancel)
     if state not in FINISHED_STATES:
         return WaitResult(state, timeout)
     outputs_context = {**context, "xcom": _xcom_accessor(dag_id, run_id), "run": {"id": run_id, "state": state}}
@@ -67,8 +71,11 @@ def wait(trigger: WebhookTrigger, dag_id: str, run_id: str, context: dict[str, A
         outputs, error = None, str(exc)
     else:
         error = None
-    code = _response_code(trigger, outputs_context) if trigger.response_code is not None else None
-    return WaitResult(state, timeout, outputs=outputs, outputs_error=error, response_code=code, text_plain=text_plain)
+    code, code_error = _response_code(trigger, outputs_context) if trigger.response_code is not None else (None, None)
+    if code_error is not None:
+        log.warning("Webhook trigger %s: %s", trigger.id, code_error)
+    return WaitResult(state, timeout, outputs=outputs, outputs_error=error, response_code=code, text_plain=text_plain,
+                      response_code_error=code_error)
 
 
 def _xcom_accessor(dag_id: str, run_id: str):
@@ -81,15 +88,12 @@ def _xcom_accessor(dag_id: str, run_id: str):
     return xcom_value
 
 
-def _response_code(trigger: WebhookTrigger, context: dict[str, Any]) -> int | None:
-    """The rendered ``responseCode``; None (logged) when it is not a status code."""
+def _response_code(trigger: WebhookTrigger, context: dict[str, Any]) -> tuple[int | None, str | None]:
+    """The rendered ``responseCode``, or why it is not a status code from 200 to 599 (never sent)."""
     try:
-        code = int(render(trigger.response_code, context).strip())
-    except (TemplateRenderError, ValueError) as exc:
-        log.warning("responseCode of webhook trigger %s is not a status code (%s); answering the default",
-                    trigger.id, exc)
-        return None
-    if 100 <= code <= 599:
-        return code
-    log.warning("responseCode of webhook trigger %s is %s, not 100-599; answering the default", trigger.id, code)
-    return None
+        text = render(trigger.response_code, context).strip()
+    except TemplateRenderError as exc:
+        return None, f"responseCode failed to render: {exc}"
+    if not text.isdigit() or not 200 <= int(text) <= 599:
+        return None, f"responseCode rendered {text[:20]!r}, not an HTTP status code from 200 to 599"
+    return int(text), None

@@ -29,7 +29,7 @@ with DAG(
     tags=["webhook", "recipe", "asset"],
     params={
         "webhook": webhook(
-            "as-7Hc2Lq9W",
+            "{{ secret('ASSET_RECIPE_KEY') }}",  # airflow variables set ASSET_RECIPE_KEY <key>
             id="order_created",
             namespace="recipes",
             asset=ORDERS,  # or its URI, or {"uri": ..., "name": ..., "group": ...}

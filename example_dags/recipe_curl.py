@@ -19,7 +19,7 @@ with DAG(
     tags=["webhook", "recipe"],
     params={
         "webhook": webhook(
-            "cu-2Xb7Nm5Q",
+            "{{ secret('RECIPE_CURL_KEY') }}",
             id="curl",
             namespace="recipes",
             conditions=[{"type": "ExpressionCondition",

@@ -30,7 +30,7 @@ tasks:
 triggers:
   - id: webhook
     type: io.kestra.plugin.core.trigger.Webhook
-    key: 4wjtkzwVGBM9yKnjm3yv8r
+    key: "{{ secret('KESTRA_RECIPE_KEY') }}"
     namespace: company.team
     conditions:
       - type: io.kestra.plugin.core.condition.ExpressionCondition

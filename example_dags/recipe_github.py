@@ -24,7 +24,7 @@ with DAG(
     tags=["webhook", "recipe"],
     params={
         "webhook": webhook(
-            "gh-8Jq2vR4wXz",
+            "{{ secret('RECIPE_GITHUB_KEY') }}",
             id="github",
             namespace="recipes",
             signature={"type": "github", "secret": "{{ secret('RECIPE_GITHUB_SECRET') }}"},

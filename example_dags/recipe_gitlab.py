@@ -15,7 +15,7 @@ from airflow_webhook_trigger import validate_declaration
 
 DECLARATION = """
 id: gitlab
-key: gl-Q7m3Kp9sLd
+key: "{{ secret('RECIPE_GITLAB_KEY') }}"
 namespace: recipes
 signature:
   type: gitlab

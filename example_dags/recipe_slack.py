@@ -25,7 +25,7 @@ SIGNATURE = """\
 
 DECLARATION = f"""
 - id: slash_command
-  key: sl-cmd-6Vt2Lp
+  key: "{{{{ secret('SLACK_COMMAND_KEY') }}}}"
   namespace: recipes
 {SIGNATURE}  conditions:
     - type: ExpressionCondition
@@ -35,7 +35,7 @@ DECLARATION = f"""
     user: "{{{{ trigger.formFields.user_name[0] }}}}"
     response_url: "{{{{ trigger.formFields.response_url[0] }}}}"
 - id: events
-  key: sl-evt-3Rw9Qn
+  key: "{{{{ secret('SLACK_EVENTS_KEY') }}}}"
   namespace: recipes
 {SIGNATURE}  respond:
     - conditions:

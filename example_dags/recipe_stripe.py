@@ -19,7 +19,7 @@ with DAG(
     tags=["webhook", "recipe"],
     params={
         "webhook": webhook(
-            "st-4Hn8Wc2Tb",
+            "{{ secret('RECIPE_STRIPE_KEY') }}",
             id="stripe",
             namespace="recipes",
             signature={"type": "stripe", "secret": "{{ secret('RECIPE_STRIPE_SECRET') }}"},

@@ -22,7 +22,7 @@ with DAG(
     tags=["webhook", "example"],
     params={
         "webhook": webhook(
-            "graph-3b9e07",
+            "{{ secret('GRAPH_WEBHOOK_KEY') }}",
             id="graph",
             namespace="demo",
             wait=True,

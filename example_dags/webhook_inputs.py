@@ -25,7 +25,7 @@ with DAG(
         "title": Param("", type="string", maxLength=200),
         "labels": Param([], type="array", items={"type": "string"}),
         "webhook": webhook(
-            "pr-review-5f2c9a",
+            "{{ secret('PR_REVIEW_WEBHOOK_KEY') }}",
             namespace="demo",
             inputs={
                 "pr_number": "{{ trigger.body.pull_request.number }}",

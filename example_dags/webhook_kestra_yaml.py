@@ -9,7 +9,7 @@ from airflow_webhook_trigger import validate_declaration
 KESTRA_TRIGGER = """
 - id: webhook
   type: io.kestra.core.models.triggers.types.Webhook
-  key: 4wjtkzwVGBM9yKnjm3yv8r
+  key: "{{ secret('KESTRA_YAML_KEY') }}"
   namespace: company.team
   conditions:
     - type: io.kestra.core.models.conditions.types.VariableCondition

@@ -1,7 +1,9 @@
 """Several triggers on one DAG, each with its own key: the first whose key matches fires.
 
-The second key is a template: ``{{ secret('DEMO_WEBHOOK_KEY') }}`` reads the Airflow Variable
-``DEMO_WEBHOOK_KEY`` through any secrets backend (e.g. ``AIRFLOW_VAR_DEMO_WEBHOOK_KEY``).
+Keys are templates: ``{{ secret('DEMO_WEBHOOK_KEY') }}`` reads the Airflow Variable
+``DEMO_WEBHOOK_KEY`` through any secrets backend (``airflow variables set DEMO_WEBHOOK_KEY <key>``,
+or ``AIRFLOW_VAR_DEMO_WEBHOOK_KEY``); the first adds the DAG id to another secret, so one
+Variable can give every DAG its own key.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ with DAG(
     tags=["webhook", "example"],
     params={
         "webhook": [
-            {"id": "by_dag_id", "key": "{{ flow.id }}", "namespace": "demo"},
+            {"id": "by_dag_id", "key": "{{ secret('DEMO_KEY_PREFIX') }}-{{ flow.id }}", "namespace": "demo"},
             {"id": "by_secret", "key": "{{ secret('DEMO_WEBHOOK_KEY') }}", "namespace": "demo"},
         ]
     },

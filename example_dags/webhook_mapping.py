@@ -16,7 +16,7 @@ with DAG(
     tags=["webhook", "example"],
     params={
         "webhook": webhook(
-            "4wjtkzwVGBM9yKnjm3yv8r",
+            "{{ secret('DEMO_MAPPING_KEY') }}",
             namespace="demo",
             conditions=[{"type": "ExpressionCondition", "expression": "{{ trigger.body.hello == 'world' }}"}],
         )

@@ -22,7 +22,7 @@ with DAG(
     tags=["webhook", "example"],
     params={
         "webhook": webhook(
-            "sum-7d41be",
+            "{{ secret('SUM_WEBHOOK_KEY') }}",
             namespace="demo",
             wait=True,
             timeout=120,

@@ -83,6 +83,18 @@ def as_airflow3_run(run: dict) -> dict:
             "triggering_user_name": f"webhook:{found.group(2)}/{found.group(1)}" if found else None, **run}
 
 
+# The keys of example_dags/ (each reads a Variable: ``airflow variables set NAME value``), set as
+# AIRFLOW_VAR_* in every stack so tests, the demo and the benchmark call them with these values.
+EXAMPLE_DAG_KEYS = {
+    "RECIPE_CURL_KEY": "cu-2Xb7Nm5Q", "RECIPE_GITHUB_KEY": "gh-8Jq2vR4wXz", "RECIPE_STRIPE_KEY": "st-4Hn8Wc2Tb",
+    "RECIPE_GITLAB_KEY": "gl-Q7m3Kp9sLd", "SLACK_COMMAND_KEY": "sl-cmd-6Vt2Lp", "SLACK_EVENTS_KEY": "sl-evt-3Rw9Qn",
+    "KESTRA_RECIPE_KEY": "4wjtkzwVGBM9yKnjm3yv8r", "KESTRA_YAML_KEY": "4wjtkzwVGBM9yKnjm3yv8r",
+    "DEMO_MAPPING_KEY": "4wjtkzwVGBM9yKnjm3yv8r", "GRAPH_WEBHOOK_KEY": "graph-3b9e07",
+    "PR_REVIEW_WEBHOOK_KEY": "pr-review-5f2c9a", "SUM_WEBHOOK_KEY": "sum-7d41be",
+    "DEMO_WEBHOOK_KEY": "demo-list-key", "DEMO_KEY_PREFIX": "demo", "ASSET_RECIPE_KEY": "as-7Hc2Lq9W",
+}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -99,6 +111,7 @@ class AirflowStack:
         env: dict[str, str] | None = None,
         progress: bool = False,
         apps: str | None = None,
+        base_path: str = "",
     ) -> None:
         """``apps``: the api-server's ``--apps`` (``core``, ``execution``, ``all``; Airflow 3 only);
         None starts it without the flag (Airflow's default, ``all``)."""
@@ -109,7 +122,9 @@ class AirflowStack:
             for file in Path(folder).glob("*.py"):
                 copy_dag(file, self.dags / file.name)
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        # base_path ("/airflow"): [api] base_url carries a path and everything is served under it
+        self.root_url = f"http://127.0.0.1:{self.port}"
+        self.url = self.root_url + base_path.rstrip("/")
         self.workers = workers
         self.apps = apps
         self.progress = progress
@@ -131,7 +146,10 @@ class AirflowStack:
             "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "2",
             "AIRFLOW__WEBHOOK_TRIGGER__REFRESH_INTERVAL": "0.5",
             "AIRFLOW__WEBHOOK_TRIGGER__KEY_CACHE_SECONDS": "0",
+            # wrong-key 404s are one audit row per DAG per window (60 s by default): tests read them sooner
+            "AIRFLOW__WEBHOOK_TRIGGER__WRONG_KEY_SUMMARY_SECONDS": "1",
             "PYTHONWARNINGS": "ignore",
+            **{f"AIRFLOW_VAR_{name}": value for name, value in EXAMPLE_DAG_KEYS.items()},
         }
         if AIRFLOW_MAJOR < 3:
             self.env.update(self._airflow2_env())

@@ -65,6 +65,12 @@ def cmd_list(args: argparse.Namespace) -> int:
         print("\nIgnored, as in Kestra 2.x:")
         for w, name in ignored:
             print(f"  {w['dag_id']} / {w['trigger_id']}: {name} has no effect without wait: true")
+    literal = [w for w in listing["webhooks"] if w.get("literal_key")]
+    if literal:
+        print("\nLiteral keys, visible to everyone who can read the DAG (use \"{{ secret('NAME') }}\", "
+              "then `airflow variables set NAME <key>`):")
+        for w in literal:
+            print(f"  {w['dag_id']} / {w['trigger_id']}")
     if listing["invalid"]:
         print("\nInvalid declarations (their URLs answer 404):")
         rows = [[i["dag_id"], i["fileloc"] or "-", i["reason"]] for i in listing["invalid"]]

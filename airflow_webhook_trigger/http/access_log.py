@@ -4,8 +4,9 @@ The key is the webhook's only credential and it travels in the URL path, so ever
 line would hold it. On Airflow 3 the api-server's log is masked by ``asgi.MaskKeyInAccessLog``.
 Airflow 2's webserver is gunicorn, which logs each request through the ``gunicorn.access``
 logger with the request's atoms (``%(r)s`` the request line, ``%(U)s`` the path, ``{raw_uri}e``,
-a ``Referer`` header...) as the record's arguments; a filter on that logger rewrites the key in
-every one of them to ``***`` before any handler formats the line, whatever ``access_logformat``
+a ``Referer`` header...) as the record's arguments; a filter on that logger rewrites everything
+after ``{namespace}/{dag_id}`` in every one of them to ``***`` (``urls.mask_keys``: under a
+sub-path, a tenant, odd or encoded slashes alike) before any handler formats the line, whatever ``access_logformat``
 the operator chose. The plugin installs it on import, i.e. in gunicorn's master before it forks
 its workers (Airflow runs gunicorn with ``--preload``).
 """

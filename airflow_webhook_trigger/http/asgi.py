@@ -52,7 +52,9 @@ def scope_body_limit(scope: dict) -> int:
 
 
 class MaskKeyInAccessLog:
-    """Wraps the webhook app: once a request is answered, its path shows ``***`` for the key.
+    """Wraps the webhook app: once a request is answered, its path shows ``***`` for everything
+    after ``{namespace}/{dag_id}`` (``urls.mask_keys``: under a sub-path such as ``/airflow``, where
+    ``scope["path"]`` keeps the full path, and with odd or encoded slashes alike).
 
     Airflow's access-log middleware writes ``scope["path"]`` when the app it wraps returns (in a
     ``finally``). Starlette hands a mounted app that very scope dict (``Mount`` updates it in

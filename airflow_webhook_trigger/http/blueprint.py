@@ -31,10 +31,17 @@ log = logging.getLogger(__name__)
 ALLOWED_METHODS = ("GET", "POST", "PUT")
 _ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 _CHUNK = 64 * 1024
+# the environ key of the Event Airflow 3's bridge sets when the client disconnects (the same
+# text as bridge.DISCONNECTED; not imported: the bridge needs a2wsgi, absent on Airflow 2)
+DISCONNECTED = "webhook.disconnected"
 
 
 class BodyTooLarge(Exception):
     pass
+
+
+class BodyCutOff(Exception):
+    """Fewer bytes arrived than the request's Content-Length: the client went away mid-body."""
 
 
 class _AnyPath(PathConverter):
@@ -83,7 +90,8 @@ def to_response(outcome: Outcome) -> Response:
 
 
 def read_body(environ: dict, limit: int) -> bytes:
-    """The request body, refusing more than ``limit`` bytes as soon as it is known.
+    """The request body, refusing more than ``limit`` bytes as soon as it is known, and a body
+    shorter than its Content-Length (``BodyCutOff``: the client disconnected before sending it all).
 
     Read from ``wsgi.input`` directly: Werkzeug gives an empty stream for a chunked request
     without Content-Length unless the server marks its input terminated, and servers differ.
@@ -93,10 +101,17 @@ def read_body(environ: dict, limit: int) -> bytes:
         raise BodyTooLarge()
     stream = environ["wsgi.input"]
     if length.strip().isdigit():
-        return stream.read(int(length)) if int(length) else b""
+        expected = int(length)
+        body = stream.read(expected) if expected else b""
+        if len(body) < expected:  # gunicorn hands on what arrived before the client closed
+            raise BodyCutOff()
+        return body
     chunks, size = [], 0
     while True:
-        chunk = stream.read(_CHUNK)
+        try:
+            chunk = stream.read(_CHUNK)
+        except OSError:  # gunicorn: NoMoreData, a missing chunk terminator (all IOError)
+            raise BodyCutOff() from None
         if not chunk:
             return b"".join(chunks)
         size += len(chunk)
@@ -138,6 +153,7 @@ def _webhook_request(req: Request, body: bytes) -> WebhookRequest:
         body=body,
         received_at=datetime.now(timezone.utc),
         host_url=f"{req.scheme}://{req.host}/",  # request.host_url without its costly IRI pass
+        client_gone=environ.get(DISCONNECTED),  # Airflow 3's bridge; None under gunicorn (Airflow 2)
     )
 
 
@@ -168,6 +184,8 @@ def create_blueprint(
             body = read_body(environ, limit)
         except BodyTooLarge:  # close: a sender still uploading is not drained by the server
             return _json(413, f"Payload Too Large: the body must be at most {limit} bytes", {"Connection": "close"})
+        except BodyCutOff:  # never dispatched: a partial body is not the delivery the sender meant
+            return _json(400, "Bad Request: the body ended before its Content-Length", {"Connection": "close"})
         try:
             return to_response(handle(_webhook_request(req, body), namespace, dag_id, key, index=index, tenant=tenant))
         except Exception:  # a bug of ours must still answer JSON, and be found in the log

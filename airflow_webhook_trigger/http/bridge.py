@@ -8,7 +8,9 @@ Profiled on the api-server (docs/performance.md), those hand-overs cost more CPU
 webhook's own work on the 404 and 204 paths. Webhook requests and answers are small and never
 streamed, so this bridge reads the body on the event loop (capped at ``max_body_size`` + 1
 byte, so a larger body still gets the blueprint's 413), runs the Flask app once in a thread
-pool, and sends the buffered answer from the event loop: one hand-over.
+pool, and sends the buffered answer from the event loop: one hand-over. A body the client cut
+off (it disconnected before Content-Length bytes or the last chunk) is never handed to the app;
+while the app runs, a disconnect sets the environ's ``webhook.disconnected`` Event.
 
 The WSGI environ is built by a2wsgi's own ``build_environ``, so the Flask app sees exactly what
 it saw behind a2wsgi (including ``asgi.scope``, which the blueprint reads for repeated headers).
@@ -21,6 +23,7 @@ import contextvars
 import io
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -30,7 +33,11 @@ from a2wsgi.wsgi import build_environ
 
 from airflow_webhook_trigger.http.admission import ENQUEUED_AT
 
-__all__ = ["BufferedWSGIBridge"]
+__all__ = ["BufferedWSGIBridge", "DISCONNECTED"]
+
+# The environ key of a ``threading.Event`` set when the client disconnects while the app runs,
+# so a long wait (``wait: true``) stops for nobody (``dispatch`` passes it down as a plain Event).
+DISCONNECTED = "webhook.disconnected"
 
 log = logging.getLogger(__name__)
 
@@ -54,23 +61,32 @@ class BufferedWSGIBridge:
         if scope["type"] != "http":
             return
         body = await self._read_body(receive, self.body_limit(scope))
+        if body is None:  # the client went away before its body ended: nothing to answer, nothing done
+            return
         environ = build_environ(scope, io.BytesIO(body))
         environ[ENQUEUED_AT] = time.monotonic()  # for QueueDeadline (admission.py)
+        disconnected = environ[DISCONNECTED] = threading.Event()
+        watcher = asyncio.ensure_future(_watch_disconnect(receive, disconnected))
         context = contextvars.copy_context()
         loop = asyncio.get_running_loop()
-        status, headers, payload = await loop.run_in_executor(self.executor, context.run, self._call, environ)
+        try:
+            status, headers, payload = await loop.run_in_executor(self.executor, context.run, self._call, environ)
+        finally:
+            watcher.cancel()
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
 
     @staticmethod
-    async def _read_body(receive, limit: int) -> bytes:
-        """The whole body, or its first ``limit + 1`` bytes when it is larger (the app answers 413)."""
+    async def _read_body(receive, limit: int) -> bytes | None:
+        """The whole body, or its first ``limit + 1`` bytes when it is larger (the app answers 413);
+        None when the client disconnected before the body ended (fewer bytes than its
+        Content-Length, a chunked body without its last chunk): a cut-off body is never dispatched."""
         chunks: list[bytes] = []
         size = 0
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
-                break
+                return None
             chunk = message.get("body", b"")
             if chunk:
                 chunks.append(chunk)
@@ -104,3 +120,20 @@ class BufferedWSGIBridge:
         code = int(status.split(" ", 1)[0])
         encoded = [(name.strip().lower().encode("latin-1"), value.strip().encode("latin-1")) for name, value in headers]
         return code, encoded, b"".join(chunks)
+
+
+async def _watch_disconnect(receive, disconnected: threading.Event) -> None:
+    """Set ``disconnected`` when the server reports the client gone (cancelled once answered).
+
+    After the whole body, the next ``receive()`` of an HTTP/1.1 server (uvicorn) returns only
+    when the client disconnects, so watching costs one pending task per request and no polling.
+    A server that answered ``receive()`` at once forever is not watched past a few messages.
+    """
+    try:
+        for _ in range(100):
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                disconnected.set()
+                return
+    except Exception:  # noqa: BLE001 - watching is best effort; the answer must not depend on it
+        return

@@ -38,6 +38,7 @@ class Delivery:
     reason: str
     duration_ms: float | None
     method: str | None
+    count: int = 1  # a wrong-key summary row stands for this many 404s (audit.py)
 
     @property
     def webhook(self) -> tuple[str, str, str | None]:
@@ -63,6 +64,10 @@ def from_row(row_id: int, when: datetime | None, dag_id: str, run_id: str | None
         data = {}
     namespace, _, trigger = (owner or "").removeprefix("webhook:").partition("/")
     status = _number(data.get("status"), int)
+    count = _number(data.get("count"), int) or 1
+    reason = str(data.get("reason") or "")
+    if count > 1 or data.get("first"):  # a summary: N wrong keys in one row
+        reason = f"{reason}: {count} request{'s' if count != 1 else ''} from {data.get('first')} to {data.get('last')}"
     return Delivery(
         id=row_id,
         when=when,
@@ -72,9 +77,10 @@ def from_row(row_id: int, when: datetime | None, dag_id: str, run_id: str | None
         run_id=run_id,
         status=status,
         outcome=str(data.get("outcome") or (status if status is not None else "unknown")),
-        reason=str(data.get("reason") or ""),
+        reason=reason,
         duration_ms=_number(data.get("duration_ms"), float),
         method=data.get("method"),
+        count=count,
     )
 
 

@@ -37,6 +37,7 @@ class WebhookRow:
     can_reveal: bool
     deliveries: list[Delivery] = field(default_factory=list)
     asset: str | None = None  # a delivery records an event on this asset instead of starting the DAG
+    literal_key: bool = False  # the key reads no secret: anyone who can read the DAG has it
 
     @property
     def state(self) -> str:
@@ -106,6 +107,7 @@ def build_page(user, *, base_url: str, dag_id: str | None = None, limit: int = D
             description=trigger.description if trigger else None,
             disabled=item["disabled"], paused=item["paused"], can_reveal=item["dag_id"] in triggerable,
             asset=item.get("asset"),
+            literal_key=bool(item.get("literal_key")),
         ))
     invalid = [InvalidRow(i["dag_id"], i["fileloc"], i["reason"])
                for i in listing["invalid"] if i["dag_id"] in readable]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from tools.stack import EXAMPLE_DAG_KEYS
+
 pytestmark = pytest.mark.integration
 
 
 def test_kestra_yaml_example_fires_only_when_its_condition_holds(stack, hook):
-    url = ("POST", "company.team", "webhook_kestra_yaml", "4wjtkzwVGBM9yKnjm3yv8r")
+    url = ("POST", "company.team", "webhook_kestra_yaml", EXAMPLE_DAG_KEYS["KESTRA_YAML_KEY"])
     held = hook(*url, json={"hello": "world"})
     assert held.status_code == 200, held.text
     assert held.json()["trigger"]["id"] == "webhook"
@@ -17,14 +19,10 @@ def test_kestra_yaml_example_fires_only_when_its_condition_holds(stack, hook):
 
 
 def test_list_example_fires_the_trigger_whose_key_matches(stack, hook):
-    body = {"key": "DEMO_WEBHOOK_KEY", "value": "list-example-key"}
-    status, _ = stack.api("POST", "/api/v2/variables", body)
-    if status == 409:
-        status, _ = stack.api("PATCH", "/api/v2/variables/DEMO_WEBHOOK_KEY", body)
-    assert status in (200, 201)
-    by_dag_id = hook("POST", "demo", "webhook_list", "webhook_list", json={})
+    prefix, key = EXAMPLE_DAG_KEYS["DEMO_KEY_PREFIX"], EXAMPLE_DAG_KEYS["DEMO_WEBHOOK_KEY"]
+    by_dag_id = hook("POST", "demo", "webhook_list", f"{prefix}-webhook_list", json={})
     assert by_dag_id.status_code == 200 and by_dag_id.json()["trigger"]["id"] == "by_dag_id"
-    by_secret = hook("POST", "demo", "webhook_list", "list-example-key", params={"env": "prod"}, json={})
+    by_secret = hook("POST", "demo", "webhook_list", key, params={"env": "prod"}, json={})
     assert by_secret.status_code == 200 and by_secret.json()["trigger"]["id"] == "by_secret"
     run = stack.get_run("webhook_list", by_secret.json()["dag_run_id"])
     assert run["conf"]["parameters"] == {"env": ["prod"]}

@@ -181,3 +181,59 @@ def test_injection_in_every_place_at_once(stack):
                      f"{PREFIX}/t4.fuzz/fuzz_requests/{segment}"):
             status, _headers, content = send(stack, "POST", path, {"Content-Type": "application/json"}, b"{}")
             assert status == 404, (path, content)
+
+
+def _cut_off(stack, head: str, partial: bytes) -> None:
+    """Send a request whose body stops early, then go away without reading an answer."""
+    import socket
+
+    host, port = stack.url.rsplit("//", 1)[1].split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(head.encode("latin-1") + partial)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                   HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(body=bodies.filter(lambda b: len(b) >= 2), cut=st.floats(0.0, 0.99), chunked=st.booleans())
+def test_a_cut_off_body_is_never_dispatched(stack, body, cut, chunked):
+    """The client sends part of its body (fewer bytes than its Content-Length, or chunks without
+    the last one) and disconnects: no run, and the retry with the whole body is the first run."""
+    import uuid
+
+    marker = uuid.uuid4()  # fresh on every example, also when Hypothesis replays one
+    partial = body[: int(len(body) * cut)]
+    head = (f"POST {FUZZ} HTTP/1.1\r\nHost: fuzz\r\nContent-Type: application/json\r\nUser-Agent: t4\r\n"
+            f"Idempotency-Key: cut-{marker}\r\n")
+    if chunked:
+        sent = (f"{len(partial):x}\r\n".encode() + partial + b"\r\n") if partial else b""
+        _cut_off(stack, head + "Transfer-Encoding: chunked\r\n\r\n", sent)  # no "0\r\n\r\n"
+    else:
+        _cut_off(stack, head + f"Content-Length: {len(body)}\r\n\r\n", partial)
+    status, _headers, content = send(stack, "POST", FUZZ, {"Content-Type": "application/json", "User-Agent": "t4",
+                                                            "Idempotency-Key": f"cut-{marker}"}, body)
+    check_answer(stack, "POST", status, _headers, content)
+    if status == 200:  # the whole body made a run: the first for this delivery id, not a duplicate
+        assert json.loads(content)["duplicate"] is False, content
+
+
+def test_odd_paths_never_put_a_key_in_the_access_log(stack):
+    """Whatever follows ``{namespace}/{dag_id}`` is masked in the web server's access log (Airflow
+    3's api-server and Airflow 2's gunicorn alike), however the path is spelled."""
+    import time
+    import uuid
+
+    key = f"t4-odd-{uuid.uuid4().hex}"
+    base = f"{PREFIX}/t4.fuzz/fuzz_requests"
+    for path in (f"{base}/{key}", f"{base}/{key}/extra", f"{base}/x/{key}", f"{PREFIX}/t4.fuzz//{key}",
+                 f"{PREFIX}//fuzz_requests/{key}", f"{base}%2F{key}", f"{PREFIX}/t4.fuzz%2Ffuzz_requests%2F{key}",
+                 f"{PREFIX}/t4.fuzz/..%2F..%2Fx/{key}", f"{base}/{key}?q=1"):
+        status, _headers, _content = send(stack, "POST", path, {"Content-Type": "application/json"}, b"{}")
+        assert status < 500, path
+    probe = uuid.uuid4().hex
+    send(stack, "GET", f"{base}/{key}?probe={probe}", {}, b"")
+    deadline = time.monotonic() + 30
+    while probe not in stack.log("api-server") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    log = stack.log("api-server")
+    assert probe in log and "/fuzz_requests/***" in log
+    assert key not in log

@@ -24,7 +24,18 @@ GUNICORN_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"' 
         (PATH, "/api/v1/executions/webhook/company.team/orders/***"),
         (f"POST {PATH}?a=1 HTTP/1.1", "POST /api/v1/executions/webhook/company.team/orders/***?a=1 HTTP/1.1"),
         (f"https://hooks.example.com{PATH}#x", "https://hooks.example.com/api/v1/executions/webhook/company.team/orders/***#x"),
-        (f"{PATH}/extra", "/api/v1/executions/webhook/company.team/orders/***/extra"),
+        # everything after ns/dag is masked, whatever the path looks like
+        (f"{PATH}/extra", "/api/v1/executions/webhook/company.team/orders/***"),
+        (f"/airflow{PATH}", "/airflow/api/v1/executions/webhook/company.team/orders/***"),  # a sub-path
+        (f"/api/v1/main/executions/webhook/ns/dag/{KEY}", "/api/v1/main/executions/webhook/ns/dag/***"),  # a tenant
+        (f"/api/v1/executions/webhook/ns//{KEY}", "/api/v1/executions/webhook/ns//***"),
+        (f"/api/v1/executions/webhook//dag/{KEY}", "/api/v1/executions/webhook//dag/***"),
+        (f"/api/v1/executions/webhook/ns/dag%2F{KEY}", "/api/v1/executions/webhook/ns/dag%2F***"),
+        (f"/api/v1/executions/webhook/ns%2Fdag%2f{KEY}", "/api/v1/executions/webhook/ns%2Fdag%2f***"),
+        (f"/api/v1/executions/webhook/ns/..%2F..%2Fx/{KEY}", "/api/v1/executions/webhook/ns/..%2F***"),
+        (f"/api/v1/executions/webhook/ns/../../x/{KEY}", "/api/v1/executions/webhook/ns/../***"),
+        (f"/api/v1/executions%2Fwebhook/ns/dag/{KEY}", "/api/v1/executions%2Fwebhook/ns/dag/***"),
+        (f"'{PATH}'", "'/api/v1/executions/webhook/company.team/orders/***'"),  # a repr in a log line
         ("/api/v1/dags/orders/dagRuns", "/api/v1/dags/orders/dagRuns"),
         ("/api/v1/executions/webhook/ns/dag", "/api/v1/executions/webhook/ns/dag"),  # no key segment
     ],

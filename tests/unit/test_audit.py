@@ -96,7 +96,46 @@ def test_observe_records_known_dags_only(monkeypatch):
     observe.delivery(request, "ns", "d", Outcome(404, reason="no trigger with this key", dag_id="d"), 0.001)
     created = Outcome(200, reason="run created", dag_id="d", trigger_id="t", run_id="r")
     observe.delivery(request, "ns", "d", created, 0.002)
-    writer.flush()
+    writer.flush()  # the genuine row first; the wrong key only as a summary, written when flushed
     assert [(r["dag_id"], r["owner"], json.loads(r["extra"])["outcome"]) for r in rows] == [
-        ("d", "webhook:ns", "404"), ("d", "webhook:ns/t", "triggered")]
+        ("d", "webhook:ns/t", "triggered"), ("d", "webhook:ns", "404")]
+    assert json.loads(rows[1]["extra"])["count"] == 1 and json.loads(rows[1]["extra"])["reason"] == "wrong key"
     assert audit.AUDIT is not writer
+
+
+def test_a_wrong_key_flood_is_one_summary_row_per_dag_and_takes_no_buffer_place(monkeypatch):
+    from airflow_webhook_trigger import observe
+    from airflow_webhook_trigger.ui.deliveries import from_row
+
+    rows: list = []
+    writer = AuditWriter(rows.extend, queue_size=5)
+    writer._thread = object()
+    monkeypatch.setattr(observe, "AUDIT", writer)
+    request = WebhookRequest("POST")
+    for dag in ("d", "e"):
+        for _ in range(2000):
+            observe.delivery(request, "ns", dag, Outcome(404, reason="no trigger with this key", dag_id=dag), 0.001)
+    assert writer.pending() == 0 and writer.dropped == 0  # no place taken in the bounded buffer
+    for i in range(5):
+        assert writer.add(_entry(i))  # genuine entries still fit, all of them
+    assert writer._summaries_due() == []  # the window (60 s) is still open
+    writer.flush()
+    summaries = [json.loads(r["extra"]) for r in rows if r["run_id"] is None]
+    assert [(s["count"], s["reason"], s["status"]) for s in summaries] == [(2000, "wrong key", 404)] * 2
+    assert len(rows) == 7
+    delivery = from_row(1, None, "d", None, "webhook:ns", rows[-1]["extra"])
+    assert delivery.count == 2000 and delivery.status == 404 and delivery.reason.startswith("wrong key: 2000 requests")
+
+
+def test_a_summary_is_written_once_its_window_ends(monkeypatch):
+    from airflow_webhook_trigger import audit
+
+    monkeypatch.setattr(audit.config, "get_float", lambda name: 0.2)
+    rows: list = []
+    writer = AuditWriter(rows.extend)
+    for _ in range(10):
+        writer.count_wrong_key("ns", "d", NOW)
+    deadline = time.monotonic() + 10
+    while not rows and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [json.loads(r["extra"])["count"] for r in rows] == [10]

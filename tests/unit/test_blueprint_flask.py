@@ -286,6 +286,7 @@ def test_listing_masks_keys_and_reports_invalid_declarations(index):
         "fileloc": None,
         "ignored": [],
         "asset": None,
+        "literal_key": True,  # "cond-key" reads no secret: flagged as visible to DAG readers
     }
     assert hooks[("paused_dag", "webhook")]["paused"] is True
     assert hooks[("list_dag", "third")]["disabled"] is True

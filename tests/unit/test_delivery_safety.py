@@ -133,8 +133,24 @@ def test_unsafe_delivery_ids_are_hashed(delivery_id):
     at = datetime(2026, 1, 2, tzinfo=timezone.utc)
     run_id = make_run_id("hook", at, delivery_id)
     assert run_id == make_run_id("hook", at, delivery_id)
-    assert run_id.startswith("webhook__hook__") and len(run_id) == len("webhook__hook__") + 40
+    assert run_id.startswith("webhook__hook__~h") and len(run_id) == len("webhook__hook__~h") + 40
     assert run_id.isascii() and "/" not in run_id and "\n" not in run_id
+
+
+def test_no_two_deliveries_share_a_run_id():
+    import hashlib
+    import re
+
+    from airflow_webhook_trigger.runs import make_run_id
+
+    at = datetime(2026, 1, 2, tzinfo=timezone.utc)
+    digest = hashlib.sha256(b"x y").hexdigest()[:40]
+    pairs = [("a__b", "c"), ("a", "b__c"), ("a_", "_b"), ("a", "__b"), ("a", "_b"), ("a__", "b"),
+             ("hook", "x y"), ("hook", digest), ("hook", "~h" + digest), ("hook", "h" + digest), ("a~ub", "c")]
+    run_ids = [make_run_id(trigger, at, delivery) for trigger, delivery in pairs]
+    assert len(set(run_ids)) == len(run_ids), run_ids
+    assert all(re.fullmatch(r"[A-Za-z0-9_.~:+-]+", run_id) for run_id in run_ids)  # Airflow's run id rule
+    assert make_run_id("a__b", at, "c") == make_run_id("a__b", at, "c")  # still one run per delivery
 
 
 # --- the path, as the server received it ------------------------------------------------------------
@@ -159,7 +175,7 @@ def test_mask_key_in_logged_paths():
     from airflow_webhook_trigger.urls import mask_keys as mask_key
 
     assert mask_key("/api/v1/executions/webhook/ns/dag/s3cr3t") == "/api/v1/executions/webhook/ns/dag/***"
-    assert mask_key("/api/v1/executions/webhook/ns/dag/s3cr3t/extra") == "/api/v1/executions/webhook/ns/dag/***/extra"
+    assert mask_key("/api/v1/executions/webhook/ns/dag/s3cr3t/extra") == "/api/v1/executions/webhook/ns/dag/***"
     assert mask_key("/api/v2/dags") == "/api/v2/dags"
 
 

@@ -9,6 +9,7 @@ layers between packages; a cycle between two modules of one layer is what this f
 from __future__ import annotations
 
 import ast
+import re
 import shutil
 import subprocess
 import sys
@@ -147,3 +148,11 @@ def test_import_linter_contracts():
     command = [str(Path(sys.executable).parent / "lint-imports")]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_module_has_its_layer_in_importlinter():
+    """A new top-level module must be placed in ``.importlinter``'s layers, or its imports go unchecked."""
+    text = (ROOT / ".importlinter").read_text()
+    listed = set(re.findall(r"airflow_webhook_trigger\.(\w+)", text))
+    top = {name.split(".")[1] for name in MODULES if name.count(".") >= 1} - {"__init__"}
+    assert top - listed == set()
