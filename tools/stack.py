@@ -28,10 +28,12 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 # Airflow 2 (scripts/test-airflow2): the gunicorn webserver, REST API /api/v1 with basic auth.
+# AIRFLOW_VERSION (major, minor) for what differs within a line (e.g. 3.0 has no triggering_user_name).
 try:
-    AIRFLOW_MAJOR = int(installed_version("apache-airflow").split(".")[0])
+    AIRFLOW_VERSION = tuple(int(part) for part in installed_version("apache-airflow").split(".")[:2])
 except PackageNotFoundError:  # imported where Airflow is not installed: nothing can start anyway
-    AIRFLOW_MAJOR = 3
+    AIRFLOW_VERSION = (3, 3)
+AIRFLOW_MAJOR = AIRFLOW_VERSION[0]
 AIRFLOW2_ADMIN = ("admin", "admin")
 
 
@@ -68,19 +70,21 @@ _NOTE_TRIGGER = re.compile(r"webhook trigger `([^`]*)` of namespace `([^`]*)`")
 
 
 def as_airflow3_run(run: dict) -> dict:
-    """A run from the REST API under Airflow 3's field names (as is on Airflow 3).
+    """A run from the REST API under Airflow 3.1+'s field names (as is on Airflow 3.1+).
 
     Airflow 2's ``/api/v1`` run has the same ``dag_run_id``, ``conf``, ``note``, ``state`` and
     ``run_type``; it lacks two names the tests read, filled from what Airflow 2 stores instead:
     ``run_after`` is its ``execution_date`` (a webhook run's arrival time), and
-    ``triggering_user_name`` (no such column in 2.x) is the webhook identity the plugin writes
-    into the run's note there, or None when the note names none.
+    ``triggering_user_name`` (no such column before 3.1) is the webhook identity the plugin writes
+    into the run's note there, or None when the note names none. Airflow 3.0 lacks only the latter.
     """
-    if AIRFLOW_MAJOR >= 3 or not isinstance(run, dict):
+    if AIRFLOW_VERSION >= (3, 1) or not isinstance(run, dict):
         return run
     found = _NOTE_TRIGGER.search(run.get("note") or "")
-    return {"run_after": run.get("execution_date"),
-            "triggering_user_name": f"webhook:{found.group(2)}/{found.group(1)}" if found else None, **run}
+    user = f"webhook:{found.group(2)}/{found.group(1)}" if found else None
+    if AIRFLOW_MAJOR >= 3:
+        return {"triggering_user_name": user, **run}
+    return {"run_after": run.get("execution_date"), "triggering_user_name": user, **run}
 
 
 # The keys of example_dags/ (each reads a Variable: ``airflow variables set NAME value``), set as

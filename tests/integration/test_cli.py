@@ -99,7 +99,8 @@ def test_send_signs_with_the_declared_secret(cli, stack):
     assert down.returncode == 2 and "cannot reach Airflow" in down.stderr
 
 
-@pytest.mark.airflow3_only  # Airflow 2's CLI loads no commands from providers: the console script only
+# Airflow loads CLI commands from providers (get_provider_info()["cli"]) from 3.2 on: before, the console script only
+@pytest.mark.requires_airflow(3, 2)
 def test_airflow_webhook_trigger_group_in_airflows_own_cli(cli, stack):
     done = cli("webhook-trigger", "url", "cli_commands", "--trigger", "main", program=AIRFLOW)
     assert done.returncode == 0, done.stderr

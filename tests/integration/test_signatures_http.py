@@ -18,6 +18,7 @@ import uuid
 import pytest
 
 from airflow_webhook_trigger.signatures import SignatureSpec, parse_signature, sign
+from tools.stack import AIRFLOW_VERSION
 
 pytestmark = pytest.mark.integration
 
@@ -234,7 +235,9 @@ def test_keys_and_secrets_never_reach_the_api_server_log(stack, hook, http, secr
         time.sleep(0.2)
     log = stack.log("api-server")
     assert probe in log, "the access log never showed the probe request"
-    assert f"/api/v1/executions/webhook/default/{DAG_ID}/***" in log
+    masked = f"/api/v1/executions/webhook/default/{DAG_ID}/"
+    # 3.2+: Airflow's access log writes the path as is; 3.0/3.1: uvicorn's own access log quotes it
+    assert masked + "***" in log or (AIRFLOW_VERSION < (3, 2) and masked + "%2A%2A%2A" in log)
     leaked = [key for key in [f"t4-sig-{t.replace('_', '-')}" for t in TRIGGERS] + [wrong_key] if key in log]
     assert not leaked, f"keys in the api-server log: {leaked}"
     leaked = [name for name, value in SECRETS.items() if value in log]

@@ -27,7 +27,8 @@ import pytest
 
 from tools.stack import AirflowStack
 
-pytestmark = [pytest.mark.integration, pytest.mark.airflow3_only]
+# the fixture makes two teams (`airflow teams create`, multi-team bundles): Airflow 3.2+
+pytestmark = [pytest.mark.integration, pytest.mark.requires_airflow(3, 2)]
 
 REPO = Path(__file__).resolve().parents[2]
 PAGE = "/webhook-trigger-ui"

@@ -15,11 +15,14 @@ import json
 import re
 import time
 
+import httpx
 import pytest
 
 from airflow_webhook_trigger.signatures import SignatureSpec, sign
+from tools.stack import AIRFLOW_VERSION
 
-pytestmark = [pytest.mark.integration, pytest.mark.airflow3_only]
+# the page is in the UI's menu through external_views, which Airflow 3.1 added
+pytestmark = [pytest.mark.integration, pytest.mark.requires_airflow(3, 1)]
 
 PAGE = "/webhook-trigger-ui"
 DAG = "ui_webhooks"
@@ -42,6 +45,16 @@ def row_of(page: str, table: str, trigger: str, dag_id: str = DAG) -> str:
     found = [row for key, row in rows(page, table) if key == ["t6ui", dag_id, trigger]]
     assert len(found) == 1, f"{trigger}: {len(found)} rows"
     return found[0]
+
+
+@pytest.fixture(scope="module")
+def http(stack):
+    """The page's client, logged in as the UI's own requests are. Airflow 3.1's SimpleAuthManager
+    has no all-admins middleware (3.0 and 3.2+ mint a token per request): a browser gets the token
+    at the login redirect, this client sends it as a bearer token."""
+    headers = {"Authorization": f"Bearer {stack.token()}"} if AIRFLOW_VERSION[:2] == (3, 1) else {}
+    with httpx.Client(base_url=stack.url, timeout=60, headers=headers) as client:
+        yield client
 
 
 @pytest.fixture(scope="module")

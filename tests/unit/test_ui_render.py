@@ -99,7 +99,7 @@ def test_full_url_quotes_each_part():
     assert url == "https://h/api/v1/executions/webhook/a.b/my%20dag/k%2Fe%20y"
 
 
-@pytest.mark.airflow3_only
+@pytest.mark.requires_airflow(3, 1)  # external_views, RESERVED_URL_PREFIXES: 3.1+
 def test_plugin_entries_fit_the_airflow_3_ui():
     from airflow.api_fastapi.app import RESERVED_URL_PREFIXES
     from airflow.api_fastapi.core_api.datamodels.plugins import ExternalViewResponse
