@@ -17,7 +17,7 @@ from airflow.plugins_manager import AirflowPlugin
 from airflow_webhook_trigger.airflow.versions import AIRFLOW_VERSION, HAS_EXTERNAL_VIEWS, IS_AIRFLOW_2
 from airflow_webhook_trigger.http.lazy_app import LazyASGIApp
 from airflow_webhook_trigger.ui import plugin_entries
-from airflow_webhook_trigger.urls import TENANT_URL_PREFIX, UI_PREFIX, URL_PREFIX
+from airflow_webhook_trigger.urls import TENANT_URL_PREFIX, URL_PREFIX
 
 __all__ = ["WebhookTriggerPlugin"]
 
@@ -43,11 +43,11 @@ class WebhookTriggerPlugin(AirflowPlugin):
         fastapi_apps = [
             {"app": _webhook_app, "url_prefix": URL_PREFIX, "name": "Webhook trigger"},
             {"app": _webhook_app, "url_prefix": TENANT_URL_PREFIX, "name": "Webhook trigger (tenant URL)"},
-            _page,
         ]
-        if HAS_EXTERNAL_VIEWS:
+        if HAS_EXTERNAL_VIEWS:  # the page's menu entry, and the auth it reuses (bearer_scheme): 3.1+
+            fastapi_apps.append(_page)
             external_views = _views
         else:
-            log.info("Airflow %d.%d has no external_views (3.1+): the Webhooks page is served at %s/ but not "
-                     "linked from the UI's menu", *AIRFLOW_VERSION, UI_PREFIX)
+            log.info("Airflow %d.%d has no external_views (3.1+): the Webhooks page is switched off; "
+                     "`airflow-webhooks list` shows the same webhooks", *AIRFLOW_VERSION)
         del _page, _views, _webhook_app

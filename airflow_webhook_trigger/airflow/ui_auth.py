@@ -22,6 +22,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from airflow_webhook_trigger.airflow.versions import DAG_DETAILS_HAS_TEAM, HAS_DAG_TEAMS
+
 __all__ = [
     "current_user",
     "login_url",
@@ -51,6 +53,8 @@ def _auth_manager() -> Any:
 
 
 def _teams(dag_ids: Iterable[str]) -> dict[str, str | None]:
+    if not HAS_DAG_TEAMS:  # no multi-team deployments before 3.2
+        return {}
     from airflow.models.dag import DagModel  # the ORM: on use only
 
     dag_ids = list(dag_ids)
@@ -71,7 +75,8 @@ def _is_authorized_dag(user: Any, dag_id: str | None, method: str, entity_name: 
         DagDetails,
     )
 
-    details = DagDetails(id=dag_id, team_name=team) if dag_id else None
+    team_arg = {"team_name": team} if DAG_DETAILS_HAS_TEAM else {}
+    details = DagDetails(id=dag_id, **team_arg) if dag_id else None
     return _auth_manager().is_authorized_dag(
         method=method, access_entity=DagAccessEntity[entity_name], details=details, user=user
     )

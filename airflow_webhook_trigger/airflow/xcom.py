@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from airflow_webhook_trigger.airflow.database import create_session
-from airflow_webhook_trigger.airflow.versions import IS_AIRFLOW_2
+from airflow_webhook_trigger.airflow.versions import IS_AIRFLOW_2, SERDE_IN_TASK_SDK
 
 __all__ = ["return_values", "xcom_values"]
 
@@ -53,7 +53,11 @@ def _decode(model: Any, value: Any) -> Any:
     if IS_AIRFLOW_2:
         return model.deserialize_value(_Row(value)) if not isinstance(value, (dict, list)) else value
     from airflow.sdk.execution_time.xcom import resolve_xcom_backend  # Airflow 3 only
-    from airflow.sdk.serde import deserialize
+
+    if SERDE_IN_TASK_SDK:
+        from airflow.sdk.serde import deserialize  # 3.2+
+    else:
+        from airflow.serialization.serde import deserialize  # 3.0, 3.1
 
     try:
         return resolve_xcom_backend().deserialize_value(_Row(value))

@@ -15,6 +15,7 @@ from flask import Flask
 from werkzeug.exceptions import HTTPException
 
 from airflow_webhook_trigger import config
+from airflow_webhook_trigger.airflow.versions import ACCESS_LOG_AT_RESPONSE_START
 from airflow_webhook_trigger.http.admission import AdmissionControl, QueueDeadline
 from airflow_webhook_trigger.http.blueprint import create_blueprint, json_error
 from airflow_webhook_trigger.http.bridge import BufferedWSGIBridge
@@ -68,10 +69,28 @@ class MaskKeyInAccessLog:
         self.app = app
 
     async def __call__(self, scope, receive, send) -> None:
+        if ACCESS_LOG_AT_RESPONSE_START and scope.get("type") == "http":
+            send = _masking_at_start(scope, send)  # uvicorn logs before this app returns
         try:
             await self.app(scope, receive, send)
         finally:
             if scope.get("type") == "http":
-                scope["path"] = mask_keys(scope.get("path", ""))
-                if isinstance(scope.get("raw_path"), bytes):
-                    scope["raw_path"] = mask_keys(scope["raw_path"].decode("latin-1")).encode("latin-1")
+                _mask_scope(scope)
+
+
+def _mask_scope(scope: dict) -> None:
+    scope["path"] = mask_keys(scope.get("path", ""))
+    if isinstance(scope.get("raw_path"), bytes):
+        scope["raw_path"] = mask_keys(scope["raw_path"].decode("latin-1")).encode("latin-1")
+
+
+def _masking_at_start(scope: dict, send):
+    """``send`` that masks the scope's path as the response starts: Airflow 3.0/3.1 leave the
+    access log to uvicorn, which writes the line then, before the app has returned."""
+
+    async def masking_send(message) -> None:
+        if message.get("type") == "http.response.start":
+            _mask_scope(scope)
+        await send(message)
+
+    return masking_send

@@ -20,7 +20,12 @@ from airflow_webhook_trigger.airflow.dag_runs.common import (
     run_state,
 )
 from airflow_webhook_trigger.airflow.database import DatabaseConflict, create_session, is_unique_violation
-from airflow_webhook_trigger.airflow.versions import HAS_ALLOWED_RUN_TYPES
+from airflow_webhook_trigger.airflow.versions import (
+    CREATE_DAGRUN_TAKES_NOTE,
+    CREATE_DAGRUN_TAKES_USER_NAME,
+    HAS_ALLOWED_RUN_TYPES,
+    HAS_DB_DAG_BAG,
+)
 
 __all__ = ["create_run"]
 
@@ -31,10 +36,43 @@ def _dag_bag():
     """One long-lived DAG bag per process, so a DAG is deserialized once per version."""
     global _DAG_BAG
     if _DAG_BAG is None:
-        from airflow.models.dagbag import DBDagBag  # the ORM: api-server only
+        if HAS_DB_DAG_BAG:
+            from airflow.models.dagbag import DBDagBag  # the ORM: api-server only
 
-        _DAG_BAG = DBDagBag(load_op_links=False)
+            _DAG_BAG = DBDagBag(load_op_links=False)
+        else:
+            _DAG_BAG = _DagsByVersion()
     return _DAG_BAG
+
+
+class _DagsByVersion:
+    """3.0/3.1's stand-in for 3.2's ``DBDagBag``: a DAG deserialized once per version."""
+
+    def __init__(self) -> None:
+        self._dags: dict = {}
+
+    def get_dag(self, version_id, session):
+        dag = self._dags.get(version_id)
+        if dag is None:
+            from airflow.models.dag_version import DagVersion  # the ORM: api-server only
+
+            version = session.get(DagVersion, version_id)
+            serialized = None if version is None else version.serialized_dag
+            if serialized is None:
+                return None
+            serialized.load_op_links = False
+            dag = self._dags[version_id] = serialized.dag
+        return dag
+
+
+def _run_kwargs(request: RunRequest) -> dict:
+    """``create_dagrun`` arguments newer than 3.0: ``triggering_user_name`` (3.1), ``note`` (3.2)."""
+    kwargs: dict = {}
+    if CREATE_DAGRUN_TAKES_USER_NAME:
+        kwargs["triggering_user_name"] = request.triggering_user_name
+    if CREATE_DAGRUN_TAKES_NOTE:
+        kwargs["note"] = request.note
+    return kwargs
 
 
 def _dag_state_and_version(session, dag_id: str):
@@ -116,11 +154,12 @@ def _create(request: RunRequest) -> CreatedRun:
                 conf=request.conf,
                 run_type=DagRunType.MANUAL,
                 triggered_by=DagRunTriggeredByType.REST_API,
-                triggering_user_name=request.triggering_user_name,
-                note=request.note,
                 state=DagRunState.QUEUED,
                 session=session,
+                **_run_kwargs(request),
             )
         except (ParamValidationError, ValueError, TypeError) as exc:
             raise ConfRefused(str(exc)) from None
+        if not CREATE_DAGRUN_TAKES_NOTE:  # 3.0/3.1: the note through DagRunNote(content, user_id)
+            run.note = (request.note[:1000], None)
         return CreatedRun(run_id, str(run.state), created=True, version=version_number)
