@@ -34,7 +34,8 @@ def required_airflow(item) -> tuple[int, int] | None:
     """The oldest Airflow ``(major, minor)`` a test needs: the highest of its
     ``@pytest.mark.requires_airflow(3, 1)`` marks (``airflow3_only`` is ``requires_airflow(3, 0)``)."""
     wanted = [tuple(mark.args[:2]) if len(mark.args) > 1 else (mark.args[0], 0)
-              for mark in item.iter_markers("requires_airflow")]
+              for mark in item.iter_markers("requires_airflow")
+              if not (mark.kwargs.get("or_airflow2") and AIRFLOW_VERSION[0] == 2)]  # (3, 2, or_airflow2=True)
     if item.get_closest_marker("airflow3_only"):
         wanted.append((3, 0))
     return max(wanted, default=None)

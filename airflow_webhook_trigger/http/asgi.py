@@ -10,6 +10,7 @@ so this module is imported by the first webhook request only.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from flask import Flask
 from werkzeug.exceptions import HTTPException
@@ -82,6 +83,22 @@ def _mask_scope(scope: dict) -> None:
     scope["path"] = mask_keys(scope.get("path", ""))
     if isinstance(scope.get("raw_path"), bytes):
         scope["raw_path"] = mask_keys(scope["raw_path"].decode("latin-1")).encode("latin-1")
+    query = scope.get("query_string")
+    if query and isinstance(query, bytes):
+        scope["query_string"] = _mask_query(query)
+
+
+def _mask_query(query: bytes) -> bytes:
+    """``[webhook_trigger] masked_parameters`` as ``***`` in the logged query string too (Airflow
+    3.0/3.1's uvicorn logs it as sent; 3.2+ redacts only names that look secret)."""
+    names = config.get_names("masked_parameters")
+    if not names:
+        return query
+    pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+    if not any(name.lower() in names for name, _ in pairs):
+        return query
+    return urlencode([(name, "***" if name.lower() in names else value) for name, value in pairs],
+                     safe="*").encode("latin-1")
 
 
 def _masking_at_start(scope: dict, send):

@@ -73,7 +73,7 @@ def test_tenant_url_routing_is_kestras(http):
 @pytest.mark.airflow3_only
 def test_the_tenant_url_key_is_masked_in_the_access_log(stack, http):
     assert http.post(url("kestra2_pasted", "k2-pasted", tenant="main") + "?ratio=1&flag=false", json=OPENED).status_code == 200
-    log = stack.log("api-server")
+    log = stack.log("api-server").replace("%2A%2A%2A", "***")  # uvicorn (3.0/3.1) quotes it
     assert "/api/v1/main/executions/webhook/company.team/kestra2_pasted/***" in log
     assert "k2-pasted" not in log
 
