@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import codecs
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property

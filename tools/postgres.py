@@ -17,6 +17,8 @@ import subprocess
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 SOCKET_DIR = "/var/run/postgresql"
 
@@ -51,6 +53,21 @@ def ensure_postgres() -> str:
     name = f"airflow_{uuid.uuid4().hex[:8]}"
     _run("createdb", "-h", SOCKET_DIR, name)
     return f"postgresql+psycopg2:///{name}?host={SOCKET_DIR}"
+
+
+@contextmanager
+def fresh_database() -> Iterator[str]:
+    """A new database on the machine's cluster for one test (pytest skips the test when PostgreSQL
+    is not installed), dropped afterwards."""
+    if not available():
+        import pytest  # tools/ serves the benchmark too, which has no pytest to skip with
+
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    url = ensure_postgres()
+    try:
+        yield url
+    finally:
+        drop_database(url)
 
 
 def drop_database(url: str) -> None:

@@ -20,13 +20,21 @@ from airflow_webhook_trigger.cli import samples, sending
 from airflow_webhook_trigger.cli.dry_run import dry_run, how_to_fix, render_key, trigger_problems
 from airflow_webhook_trigger.cli.samples import SAMPLES
 from airflow_webhook_trigger.cli.sending import SendError
+from airflow_webhook_trigger.cli.support import (
+    CliError,
+    base_url,
+    dag_triggers,
+    guess_content_type,
+    load_index,
+    parse_headers,
+    parse_params,
+    read_body,
+    say,
+)
 from airflow_webhook_trigger.listing import list_webhooks
 from airflow_webhook_trigger.request import WebhookRequest
 from airflow_webhook_trigger.templating import TemplateRenderError
 from airflow_webhook_trigger.urls import webhook_url
-from airflow_webhook_trigger.cli.support import (
-    CliError, base_url, dag_triggers, guess_content_type, load_index, parse_headers, parse_params, read_body, say,
-)
 
 __all__ = ["main", "build_parser", "cmd_list", "cmd_url", "cmd_test", "cmd_send", "COMMANDS"]
 

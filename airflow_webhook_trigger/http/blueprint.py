@@ -16,7 +16,6 @@ from flask import Blueprint, Request, Response, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import PathConverter
 
-from airflow_webhook_trigger import config
 from airflow_webhook_trigger.dispatch import handle
 from airflow_webhook_trigger.index import WebhookIndex
 from airflow_webhook_trigger.outcome import NOT_FOUND, Outcome

@@ -213,10 +213,7 @@ def test_concurrent_redeliveries_record_one_event(stack):
 @pytest.mark.postgres
 def test_postgres_two_workers_record_one_event_per_delivery_id():
     """100 deliveries over 50 delivery ids, 16 at a time, two api-server workers: 50 events."""
-    if not postgres.available():
-        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
-    url = postgres.ensure_postgres()
-    try:
+    with postgres.fresh_database() as url:
         stack = AirflowStack([], database_url=url, workers=2)
         for name in ("recipe_asset.py", "recipe_asset_consumer.py"):
             shutil.copy(REPO / "example_dags" / name, stack.dags / name)
@@ -226,8 +223,6 @@ def test_postgres_two_workers_record_one_event_per_delivery_id():
             events = asset_events(stack, ORDERS)
         finally:
             stack.cleanup()
-    finally:
-        postgres.drop_database(url)
 
     assert {status for status, _, _ in answers} == {200}, [a for a in answers if a[0] != 200][:5]
     by_id: dict[str, list[dict]] = {}

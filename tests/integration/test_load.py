@@ -75,10 +75,7 @@ def _assert_same_run_per_delivery(grouped: dict[str, list[Answer]]) -> dict[str,
 
 @pytest.mark.postgres
 def test_postgres_two_workers_run_each_delivery_exactly_once():
-    if not postgres.available():
-        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
-    url = postgres.ensure_postgres()
-    try:
+    with postgres.fresh_database() as url:
         stack = _load_stack(url, workers=2)
         try:
             deliveries = _deliveries()
@@ -87,8 +84,6 @@ def test_postgres_two_workers_run_each_delivery_exactly_once():
             runs = _run_ids(stack)
         finally:
             stack.cleanup()
-    finally:
-        postgres.drop_database(url)
 
     statuses = {a.status for a in load.answers}
     assert statuses == {200}, [(a.status, a.body) for a in load.answers if a.status != 200][:5]

@@ -81,14 +81,9 @@ def test_sqlite_burst_is_answered_200_or_503_and_retries_make_one_run_each():
 
 @pytest.mark.postgres
 def test_postgres_burst_over_two_workers_is_answered_200_or_503_and_loses_nothing():
-    if not postgres.available():
-        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
-    url = postgres.ensure_postgres()
-    try:
+    with postgres.fresh_database() as url:
         stack = _stack(url, workers=2)
         try:
             _burst_then_retries(stack, "PostgreSQL, 2 workers, concurrency 64")
         finally:
             stack.cleanup()
-    finally:
-        postgres.drop_database(url)
