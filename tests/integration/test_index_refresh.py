@@ -48,7 +48,7 @@ def reserialize(stack) -> float:
     env = {**stack.env, "AIRFLOW__CORE__MIN_SERIALIZED_DAG_UPDATE_INTERVAL": "0"}
     started = time.monotonic()
     done = subprocess.run([AIRFLOW, "dags", "reserialize"], env=env, capture_output=True, text=True, timeout=300)
-    if done.returncode != 0 and "duplicate key" in done.stderr:
+    if done.returncode != 0 and any(word in done.stderr for word in ("duplicate key", "UniqueViolation", "IntegrityError")):
         # Airflow 2: the scheduler's own DAG processor wrote the new DAG's row at the same moment
         # (seen once in ~10 runs); the row exists now, so a second reserialize only updates it
         done = subprocess.run([AIRFLOW, "dags", "reserialize"], env=env, capture_output=True, text=True, timeout=300)
