@@ -129,5 +129,5 @@ def get_bool(name: str) -> bool:
 
 
 def get_names(name: str) -> frozenset[str]:
-    """A comma-separated option as lower-cased names."""
-    return frozenset(part.strip().lower() for part in get(name).split(",") if part.strip())
+    """A comma-separated option as lower-cased names (header and parameter names: any case)."""
+    return frozenset(item.lower() for item in get_list(name))

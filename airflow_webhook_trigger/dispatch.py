@@ -371,7 +371,7 @@ def _record_asset_event(trigger: WebhookTrigger, request: WebhookRequest, namesp
         "trigger": {"id": trigger.id, "type": WEBHOOK_TYPES[0]},
         "asset": event.uri,
         "asset_event_id": event.event_id,
-        "url": f"{ui_base_url() or request.host_url.rstrip('/')}{asset_url_path(event.asset_id, event.uri)}",
+        "url": f"{_ui_base(request)}{asset_url_path(event.asset_id, event.uri)}",
         "duplicate": not event.created,
     }
     reason = f"asset event {event.event_id} on {event.uri}" + (": duplicate delivery" if not event.created else "")
@@ -379,5 +379,9 @@ def _record_asset_event(trigger: WebhookTrigger, request: WebhookRequest, namesp
 
 
 def _run_url(request: WebhookRequest, dag_id: str, run_id: str) -> str:
-    base = ui_base_url() or request.host_url.rstrip("/")
-    return f"{base}{run_url_path(dag_id, run_id)}"
+    return f"{_ui_base(request)}{run_url_path(dag_id, run_id)}"
+
+
+def _ui_base(request: WebhookRequest) -> str:
+    """Where the UI is: the configured base URL, else the host the request came to."""
+    return ui_base_url() or request.host_url.rstrip("/")

@@ -99,10 +99,8 @@ def test_memory_is_the_default_and_refuses_past_the_limit():
     assert rate_limits._built.uri == "memory://"
 
 
-def test_memory_counters_are_per_process_a_forked_worker_starts_afresh():
-    """An api-server worker is a fork: it must not inherit (nor share a lock with) its parent's storage."""
-    item, who = parse_rate_limit("2/minute"), identity()
-    assert hits(item, who, 3)[2] is not None  # the parent has used up its 2
+def _first_answer_in_a_fork(item, who) -> bytes:
+    """``b"allowed"`` or ``b"refused"``: the first hit as a forked child (an api-server worker) sees it."""
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: report its own first answer
@@ -113,6 +111,14 @@ def test_memory_counters_are_per_process_a_forked_worker_starts_afresh():
     os.close(write)
     answer = os.read(read, 100)
     os.waitpid(pid, 0)
+    return answer
+
+
+def test_memory_counters_are_per_process_a_forked_worker_starts_afresh():
+    """An api-server worker is a fork: it must not inherit (nor share a lock with) its parent's storage."""
+    item, who = parse_rate_limit("2/minute"), identity()
+    assert hits(item, who, 3)[2] is not None  # the parent has used up its 2
+    answer = _first_answer_in_a_fork(item, who)
     assert answer == b"allowed"
     assert hit(item, who) is not None  # and the parent still counts its own
 
@@ -183,16 +189,7 @@ def test_redis_and_a_forked_child_share_the_count(monkeypatch, redis):
     monkeypatch.setenv(ENV, redis.url)
     item, who = parse_rate_limit("2/minute"), identity()
     assert hits(item, who, 2) == [None, None]  # built in the parent, then forked
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.write(write, b"allowed" if hit(item, who) is None else b"refused")
-        finally:
-            os._exit(0)
-    os.close(write)
-    answer = os.read(read, 100)
-    os.waitpid(pid, 0)
+    answer = _first_answer_in_a_fork(item, who)
     assert answer == b"refused"
 
 
