@@ -35,6 +35,17 @@ URLS = {"Homepage", "Documentation", "Source", "Issues", "Changelog"}
 SDIST_FILES = {"LICENSE", "README.md", "CHANGELOG.md", "pyproject.toml"}
 
 
+def _declared_airflow_range() -> str:
+    """pyproject.toml's apache-airflow requirement as wheel metadata writes it (specifiers sorted)."""
+    import tomllib  # 3.11+, as the venvs here; only this check reads pyproject.toml
+
+    from packaging.requirements import Requirement
+
+    declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    requirement = Requirement(next(d for d in declared if d.startswith("apache-airflow")))
+    return f"{requirement.name}{requirement.specifier}"
+
+
 def source_version() -> str:
     """``__version__`` from the package's ``__init__.py``, read without importing it (no Airflow needed)."""
     tree = ast.parse((REPO / PACKAGE / "__init__.py").read_text())
@@ -81,7 +92,9 @@ def check_wheel(wheel: Path, version: str, problems: list[str]) -> None:
     urls = {entry.split(",", 1)[0].strip() for entry in meta.get_all("Project-URL") or []}
     expect(URLS <= urls, f"Project-URL missing: {sorted(URLS - urls)}")
     requires = meta.get_all("Requires-Dist") or []
-    expect(any(r.startswith("apache-airflow") and "<4" in r for r in requires), f"no apache-airflow<4 in {requires}")
+    bounded = [r for r in requires if r.startswith("apache-airflow") and "<" in r and ">=" in r]
+    expect(bool(bounded) and bounded[0] == _declared_airflow_range(),
+           f"the wheel's apache-airflow range {bounded} is not pyproject.toml's {_declared_airflow_range()!r}")
     expect(meta["Description-Content-Type"] == "text/markdown", "the README is not rendered as Markdown")
     for group, line in ENTRY_POINTS.items():
         expect(f"[{group}]" in entry_points and line in entry_points, f"entry point missing: [{group}] {line}")
