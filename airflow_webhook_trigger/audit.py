@@ -6,7 +6,8 @@ would contend with the run-creating writes). So a request only puts a small tupl
 buffer; one daemon thread per process drains it every ``FLUSH_SECONDS`` or ``BATCH_SIZE``
 entries and writes a batch in one transaction. When the buffer is full (the database is slower
 than the traffic) entries are dropped and counted, never waited for: an audit row must not
-cost a sender a timeout. What is queued is flushed when the process exits (``atexit``).
+cost a sender a timeout. What is queued is written when the api-server worker shuts down
+(``flush_at_shutdown``, from its lifespan: ``http/fastapi_mount.py``) or the process exits.
 
 Wrong-key 404s to a known DAG are not entries: anyone who knows a DAG's URL can send thousands,
 and a row each would flood the audit log and fill the buffer that genuine deliveries need. They
@@ -236,6 +237,22 @@ class AuditWriter:
 
 
 AUDIT = AuditWriter()
-atexit.register(AUDIT.flush)
+
+
+def flush_at_shutdown() -> None:
+    """Write what is still buffered when the process ends: called by the api-server worker's
+    lifespan shutdown (``http/fastapi_mount.py``; uvicorn ends a worker by re-raising SIGTERM, so
+    its atexit handlers never run) and at exit elsewhere. The ORM is opened again if Airflow
+    already disposed it (its gunicorn ``worker_exit`` hook does)."""
+    with AUDIT._tally_lock:
+        counted = bool(AUDIT._tally)
+    if not AUDIT.pending() and not counted:
+        return  # nothing to write: do not open a database connection for nothing
+    if AUDIT._write is None:
+        AUDIT._write = audit_log.write_audit_log_at_exit
+    AUDIT.flush()
+
+
+atexit.register(flush_at_shutdown)
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=AUDIT._reset)

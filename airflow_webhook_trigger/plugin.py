@@ -15,7 +15,7 @@ import logging
 from airflow.plugins_manager import AirflowPlugin
 
 from airflow_webhook_trigger.airflow.versions import AIRFLOW_VERSION, HAS_EXTERNAL_VIEWS, IS_AIRFLOW_2
-from airflow_webhook_trigger.http.lazy_app import LazyASGIApp
+from airflow_webhook_trigger.http.lazy_app import lazy_app
 from airflow_webhook_trigger.ui import plugin_entries
 from airflow_webhook_trigger.urls import TENANT_URL_PREFIX, URL_PREFIX
 
@@ -39,7 +39,9 @@ class WebhookTriggerPlugin(AirflowPlugin):
         # One app, two mounts: Kestra's path, and Kestra 2.x's tenant path, whose ``{tenant}`` is a
         # path parameter of Starlette's Mount (one mount for every tenant, and nothing else under
         # /api/v1 is captured; the app answers 404 for a tenant not in [webhook_trigger] tenants)
-        _webhook_app = LazyASGIApp("airflow_webhook_trigger.http.asgi:create_webhook_asgi_app")
+        # The audit rows a worker still buffers are written at its shutdown (http/fastapi_mount.py)
+        _webhook_app = lazy_app("airflow_webhook_trigger.http.asgi:create_webhook_asgi_app",
+                                on_shutdown="airflow_webhook_trigger.audit:flush_at_shutdown")
         fastapi_apps = [
             {"app": _webhook_app, "url_prefix": URL_PREFIX, "name": "Webhook trigger"},
             {"app": _webhook_app, "url_prefix": TENANT_URL_PREFIX, "name": "Webhook trigger (tenant URL)"},

@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from airflow_webhook_trigger.airflow.database import create_session
+from airflow_webhook_trigger.airflow.database import create_session, reopen_if_disposed
 
-__all__ = ["write_audit_log", "read_audit_log"]
+__all__ = ["write_audit_log", "write_audit_log_at_exit", "read_audit_log"]
 
 _COLUMNS = ("dttm", "event", "dag_id", "run_id", "owner", "extra")
 
@@ -63,6 +63,12 @@ def write_audit_log(entries: Iterable[dict[str, Any]]) -> int:
                f"VALUES ({', '.join(['?'] * len(_COLUMNS))})")
         connection.exec_driver_sql(sql, rows)
     return len(rows)
+
+
+def write_audit_log_at_exit(entries: Iterable[dict[str, Any]]) -> int:
+    """``write_audit_log`` for the last rows of a process whose ORM Airflow may have disposed."""
+    reopen_if_disposed()
+    return write_audit_log(entries)
 
 
 def read_audit_log(event: str, dag_ids: Iterable[str], limit: int) -> list[tuple]:

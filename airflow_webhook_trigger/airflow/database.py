@@ -20,6 +20,7 @@ __all__ = [
     "is_database_unavailable",
     "is_unique_violation",
     "raise_if_database_unavailable",
+    "reopen_if_disposed",
 ]
 
 # What SQLite says when another connection holds the write lock longer than the busy timeout
@@ -63,3 +64,16 @@ def raise_if_database_unavailable() -> None:
     """One ``SELECT 1``: raises the database's own error when it cannot be reached."""
     with create_session() as session:
         session.execute(text("SELECT 1"))
+
+
+def reopen_if_disposed() -> None:
+    """Configure Airflow's ORM again when it was disposed, so a last write can still be made.
+
+    Why: Airflow's api-server (gunicorn mode) disposes the ORM in its ``worker_exit`` hook, before
+    the worker's ``atexit`` handlers run; without this the audit rows still buffered at exit were
+    lost with "Session must be set before!".
+    """
+    from airflow import settings  # loads Airflow's settings: on use only
+
+    if getattr(settings, "Session", None) is None:
+        settings.configure_orm()

@@ -52,7 +52,11 @@ class BufferedWSGIBridge:
     def __init__(self, app: Callable, *, workers: int, body_limit: Callable[[dict], int]) -> None:
         self.app = app
         self.body_limit = body_limit  # per request (given the scope): options and DAGs change at run time
+        self.workers = workers
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="webhook")
+        # Requests handed to the pool and not yet answered. Counted on the event loop only (no lock):
+        # a request handed over while every thread is busy waits in the pool's queue.
+        self.in_flight = 0
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "websocket":
@@ -64,14 +68,20 @@ class BufferedWSGIBridge:
         if body is None:  # the client went away before its body ended: nothing to answer, nothing done
             return
         environ = build_environ(scope, io.BytesIO(body))
-        environ[ENQUEUED_AT] = time.monotonic()  # for QueueDeadline (admission.py)
+        if self.in_flight >= self.workers:
+            # Only a request that really queues behind busy threads starts QueueDeadline's clock
+            # (admission.py). A free thread that is merely slow to get the GIL on a busy machine is
+            # not a queue: counting it refused genuine deliveries at 16 clients on 2 workers.
+            environ[ENQUEUED_AT] = time.monotonic()
         disconnected = environ[DISCONNECTED] = threading.Event()
         watcher = asyncio.ensure_future(_watch_disconnect(receive, disconnected))
         context = contextvars.copy_context()
         loop = asyncio.get_running_loop()
+        self.in_flight += 1
         try:
             status, headers, payload = await loop.run_in_executor(self.executor, context.run, self._call, environ)
         finally:
+            self.in_flight -= 1
             watcher.cancel()
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": payload})

@@ -8,10 +8,11 @@ so the web stack (Flask, the bridge, FastAPI for the page) is loaded by the firs
 from __future__ import annotations
 
 import importlib
+import sys
 import threading
 from typing import Any
 
-__all__ = ["LazyASGIApp"]
+__all__ = ["LazyASGIApp", "lazy_app"]
 
 
 class LazyASGIApp:
@@ -36,3 +37,15 @@ class LazyASGIApp:
             return
         app = self._app or self._build()
         await app(scope, receive, send)
+
+
+def lazy_app(factory: str, *, on_shutdown: str | None = None) -> Any:
+    """The app to mount: a ``LazyASGIApp``, or, where FastAPI is already loaded (the api-server)
+    and something must run at shutdown, a ``LazyFastAPIMount`` that receives the api-server's
+    lifespan (``http/fastapi_mount.py`` says why). Other Airflow processes never load FastAPI
+    for this: they never serve, and importing it costs ~0.2 s."""
+    if on_shutdown is None or "fastapi" not in sys.modules:
+        return LazyASGIApp(factory)
+    from airflow_webhook_trigger.http.fastapi_mount import LazyFastAPIMount  # imports FastAPI: api-server only
+
+    return LazyFastAPIMount(LazyASGIApp(factory), on_shutdown)

@@ -153,3 +153,37 @@ def test_metrics_reach_statsd():
     finally:
         listener.close()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _wrong_keys_counted(stack) -> int:
+    status, body = stack.api("GET", "/api/v2/eventLogs?event=webhook&dag_id=audit_log_rows&limit=100")
+    assert status == 200, body
+    return sum(json.loads(e["extra"]).get("count") or 0 for e in body["event_logs"])
+
+
+@pytest.mark.airflow3_only
+def test_audit_rows_still_buffered_when_an_api_server_worker_stops_are_written():
+    """Wrong-key counts still in memory (a summary window far longer than the test) reach the
+    audit log when the api-server's workers stop: uvicorn ends a worker by re-raising SIGTERM, so
+    atexit never runs there (the rows were lost); the plugin writes them at the lifespan's
+    shutdown. Then once more with ``[api] server_type = gunicorn`` (3.2+, rolling restarts),
+    where Airflow also disposes the ORM in gunicorn's ``worker_exit`` hook."""
+    env = {"AIRFLOW__WEBHOOK_TRIGGER__WRONG_KEY_SUMMARY_SECONDS": "3600"}
+    with AirflowStack([DAGS], workers=2, env=env) as stack:
+        stack.start()
+        total = 0
+        for server_type, wrong in (("uvicorn", 6), ("gunicorn", 4)):
+            with httpx.Client(base_url=stack.url, timeout=30) as client:
+                for _ in range(wrong):
+                    answer = client.post(f"{PREFIX}/t6/audit_log_rows/wrong-key-at-exit", json={})
+                    assert answer.status_code == 404, answer.text
+            assert _wrong_keys_counted(stack) == total  # the new ones are still buffered: the window is an hour
+            stack.stop_process("api-server")
+            assert "they are lost" not in stack.log("api-server")
+            total += wrong
+            stack.env["AIRFLOW__API__SERVER_TYPE"] = "gunicorn"  # for the next start (ignored before 3.2)
+            stack.start_api_server()
+            deadline = time.monotonic() + 30
+            while _wrong_keys_counted(stack) < total and time.monotonic() < deadline:
+                time.sleep(0.5)
+            assert _wrong_keys_counted(stack) == total, server_type

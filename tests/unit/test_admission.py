@@ -69,3 +69,92 @@ def test_a_request_that_waited_too_long_for_a_thread_is_refused_unserved():
     assert b"overloaded" in b"".join(body)
     assert deadline({ENQUEUED_AT: time.monotonic()}, start_response) == [b"ok"] and len(calls) == 1
     assert deadline({}, start_response) == [b"ok"]  # not behind the bridge: nothing to judge
+
+
+def test_the_bridge_starts_the_queue_clock_only_for_a_request_that_queues_behind_busy_threads():
+    """A free thread slow to start on a busy machine is not a queue: only a request handed over
+    while every thread is busy carries ``ENQUEUED_AT`` (the 503 of QueueDeadline is for those)."""
+    import threading
+
+    from airflow_webhook_trigger.http.bridge import BufferedWSGIBridge
+
+    release = threading.Event()
+    seen: list[bool] = []
+
+    def app(environ, start_response):
+        seen.append(ENQUEUED_AT in environ)
+        release.wait(10)
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    bridge = BufferedWSGIBridge(app, workers=2, body_limit=lambda scope: 10)
+
+    async def one():
+        sent: list = []
+        messages = iter([{"type": "http.request", "body": b"", "more_body": False}])
+
+        async def receive():
+            try:
+                return next(messages)
+            except StopIteration:
+                await asyncio.sleep(3600)
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "method": "POST", "path": "/x", "raw_path": b"/x", "root_path": "",
+                 "query_string": b"", "headers": [], "server": ("t", 80), "client": ("c", 1),
+                 "http_version": "1.1", "scheme": "http"}
+        await bridge(scope, receive, send)
+        return sent
+
+    async def scenario():
+        tasks = [asyncio.ensure_future(one()) for _ in range(3)]
+        for _ in range(50):
+            await asyncio.sleep(0.01)
+            if len(seen) == 2:
+                break
+        assert bridge.in_flight == 3
+        release.set()
+        return await asyncio.gather(*tasks)
+
+    answers = asyncio.run(scenario())
+    assert [a[0]["status"] for a in answers] == [200, 200, 200]
+    assert sorted(seen) == [False, False, True] and bridge.in_flight == 0
+
+
+CALLED: list[str] = []
+
+
+def record_shutdown() -> None:
+    CALLED.append("shutdown")
+
+
+def test_the_fastapi_mount_runs_the_shutdown_hook_in_its_lifespan_and_passes_requests_through():
+    """Airflow's api-server enters ``route.app.router.lifespan_context`` of FastAPI mounts only;
+    requests must reach the wrapped app untouched."""
+    from airflow_webhook_trigger.http.fastapi_mount import LazyFastAPIMount
+
+    seen: list[str] = []
+
+    async def inner(scope, receive, send):
+        seen.append(scope["path"])
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    mount = LazyFastAPIMount(inner, f"{__name__}:record_shutdown")
+    CALLED.clear()
+
+    async def scenario():
+        async with mount.router.lifespan_context(mount):
+            assert CALLED == []
+            sent: list = []
+
+            async def send(message):
+                sent.append(message)
+
+            await mount({"type": "http", "path": "/ns/dag/key"}, None, send)
+            assert sent[0]["status"] == 204
+        return CALLED[:]
+
+    assert asyncio.run(scenario()) == ["shutdown"] and seen == ["/ns/dag/key"]
