@@ -73,20 +73,32 @@ _DEFAULTS = {option.name: option.default for option in OPTIONS}
 
 
 CACHE_SECONDS = 5.0
-_CACHE: dict[str, tuple[str | None, float, str]] = {}  # name -> (its env var's value, read at, value)
+_CACHE: dict[str, tuple[str | None, float, str]] = {}  # env var name -> (its value, read at, option's value)
 
 
 def get(name: str) -> str:
     """The option's value as text, falling back to its documented default."""
-    env = os.environ.get(f"AIRFLOW__{SECTION.upper()}__{name.upper()}")
+    return _cached(SECTION, name, _DEFAULTS[name])
+
+
+def get_airflow(section: str, name: str) -> str:
+    """An option of Airflow's own (e.g. ``[api] base_url``), cached as this section's are;
+    ``""`` when unset."""
+    return _cached(section, name, "")
+
+
+def _cached(section: str, name: str, fallback: str) -> str:
+    key = f"AIRFLOW__{section.upper()}__{name.upper()}"
+    env = os.environ.get(key)
     now = time.monotonic()
-    hit = _CACHE.get(name)
+    hit = _CACHE.get(key)
     if hit is not None and hit[0] == env and now - hit[1] < CACHE_SECONDS:
         return hit[2]
     from airflow.configuration import conf  # on first use: importing this package must not set Airflow up
 
-    value = conf.get(SECTION, name, fallback=_DEFAULTS[name])
-    _CACHE[name] = (env, now, value)
+    value = conf.get(section, name, fallback=fallback)
+    value = fallback if value is None else value
+    _CACHE[key] = (env, now, value)
     return value
 
 

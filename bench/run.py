@@ -62,7 +62,11 @@ def _client_share(phase: dict) -> dict:
     }
 
 
-def run_phase(db: str, settings: dict, *, scale_here: bool, profile_dir: Path | None) -> dict:
+PARTS = ("no_write", "triggering", "overload", "scale")
+
+
+def run_phase(db: str, settings: dict, *, scale_here: bool, profile_dir: Path | None,
+              parts: tuple[str, ...] = PARTS) -> dict:
     workers = 2 if db == "postgres" else 1
     scenarios.say(f"== {db}: one api-server, {workers} worker(s)")
     server = BenchServer(db, workers=workers, scale_count=10)
@@ -71,10 +75,13 @@ def run_phase(db: str, settings: dict, *, scale_here: bool, profile_dir: Path | 
         server.start()
         phase: dict = {"api_server_workers": workers, "setup": dict(server.timings)}
         s, r, cs = settings["seconds"], settings["rounds"], settings["concurrencies"]
-        phase["no_write"] = scenarios.no_write(server, cs, s, r)
-        phase["triggering"] = scenarios.triggering(server, cs, s, r)
-        phase["overload"] = overload(server, **settings["overload"])
-        if scale_here:
+        if "no_write" in parts:
+            phase["no_write"] = scenarios.no_write(server, cs, s, r)
+        if "triggering" in parts:
+            phase["triggering"] = scenarios.triggering(server, cs, s, r)
+        if "overload" in parts:
+            phase["overload"] = overload(server, **settings["overload"])
+        if scale_here and "scale" in parts:
             sizes = settings["sizes"]
             phase["scale"] = scenarios.scale(server, sizes, s, r, declare_at={sizes[0], sizes[-1]})
         if profile_dir is not None:
@@ -94,7 +101,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--out", type=Path, default=Path("bench/results"))
     parser.add_argument("--profile", action="store_true", help="also record py-spy profiles of each path (slow)")
+    parser.add_argument("--only", default=",".join(PARTS),
+                        help=f"comma-separated parts to run (default all: {','.join(PARTS)}); e.g. "
+                             "--only triggering,overload for the run path and overload rows alone")
     args = parser.parse_args(argv)
+    parts = tuple(part.strip() for part in args.only.split(",") if part.strip())
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        parser.error(f"unknown parts {sorted(unknown)}; choose from {', '.join(PARTS)}")
     require_wrk()
     settings = dict(QUICK if args.quick else FULL)
     dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
@@ -102,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark": "airflow-webhook-trigger vs Airflow's POST /api/v2/dags/{dag_id}/dagRuns",
         "mode": "quick" if args.quick else "full",
         "settings": settings,
+        "parts": list(parts),
         "load_generator": "wrk (C, epoll; Lua script for method, body, JWT header and per-status counts), 1 thread",
         "machine": machine.describe(),
         "phases": {},
@@ -109,16 +124,19 @@ def main(argv: list[str] | None = None) -> int:
     for db in dbs:
         first = db == dbs[0]  # scale and profiles once, on the first database (SQLite: one worker)
         result["phases"][db] = run_phase(db, settings, scale_here=first,
-                                         profile_dir=args.out / "profiles" if args.profile and first else None)
+                                         profile_dir=args.out / "profiles" if args.profile and first else None,
+                                         parts=parts)
     result["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     result["targets"] = targets.evaluate(result["phases"])
     args.out.mkdir(parents=True, exist_ok=True)
-    stem = "benchmark-quick" if args.quick else "benchmark"
+    stem = ("benchmark-quick" if args.quick else "benchmark") + ("" if set(parts) == set(PARTS) else "-" + "-".join(parts))
     (args.out / f"{stem}.json").write_text(json.dumps(result, indent=2))
-    write_chart(result, args.out / f"{stem}.png")
+    if set(parts) == set(PARTS):  # the chart shows every part
+        write_chart(result, args.out / f"{stem}.png")
     print(json.dumps(result, indent=2))
     print(targets.format_table(result["targets"]), file=sys.stderr)
-    print(f"[bench] wrote {args.out / (stem + '.json')} and {args.out / (stem + '.png')}", file=sys.stderr)
+    print(f"[bench] wrote {args.out / (stem + '.json')}" + (f" and {args.out / (stem + '.png')}" if set(parts) == set(PARTS) else ""),
+          file=sys.stderr)
     return 0
 
 

@@ -13,6 +13,7 @@ from statistics import median
 __all__ = ["evaluate", "format_table"]
 
 TRIGGER_RATIO = 1.5
+ONE_CLIENT_RATIO = 2.0  # one sender at a time, where Airflow's REST API is at its best (issue 17)
 NO_WRITE_RATIO = 0.8
 SCALE_LATENCY_RATIO = 1.2
 MEMORY_MB = 50.0
@@ -40,10 +41,12 @@ def _triggering(db: str, rows: list[dict]) -> list[dict]:
             passed = w["per_s"] > 0
             detail = f"REST created no run ({r['failed']} failed); webhook {w['per_s']} runs/s"
         else:
-            passed = ratio >= TRIGGER_RATIO
+            passed = ratio >= (ONE_CLIENT_RATIO if c == 1 else TRIGGER_RATIO)
             detail = (f"webhook {w['per_s']} vs REST {r['per_s']} runs/s (totals: {row['ratio_runs_per_s']}x); "
                       f"per round {row['ratio_rounds']}")
-        out.append(_target(f"{db}: webhook runs/s vs REST, concurrency {c}", ratio, f">= {TRIGGER_RATIO}x", passed, detail))
+        wanted = ONE_CLIENT_RATIO if c == 1 else TRIGGER_RATIO
+        name = f"{db}: webhook runs/s vs REST (real JWT auth), " + ("one client" if c == 1 else f"concurrency {c}")
+        out.append(_target(name, ratio, f">= {wanted}x", passed, detail))
         out.append(_target(
             f"{db}: webhook requests failed, concurrency {c}", w["failed"], "0", w["failed"] == 0,
             f"webhook status {w['status']} errors {w['socket_errors']}; REST status {r['status']} errors "

@@ -13,10 +13,8 @@ __all__ = ["ui_base_url", "run_url_path", "asset_url_path"]
 def ui_base_url() -> str:
     """The Airflow UI's public base URL: [webhook_trigger] base_url, else [api] base_url
     ([webserver] base_url on Airflow 2, as its own links), else ``""``."""
-    from airflow.configuration import conf  # Airflow's config: on use only
-
     ui_section = "webserver" if IS_AIRFLOW_2 else "api"
-    return (config.get("base_url") or conf.get(ui_section, "base_url", fallback="") or "").rstrip("/")
+    return (config.get("base_url") or config.get_airflow(ui_section, "base_url")).rstrip("/")
 
 
 def run_url_path(dag_id: str, run_id: str) -> str:

@@ -33,11 +33,13 @@ from a2wsgi.wsgi import build_environ
 
 from airflow_webhook_trigger.http.admission import ENQUEUED_AT
 
-__all__ = ["BufferedWSGIBridge", "DISCONNECTED"]
+__all__ = ["BufferedWSGIBridge", "DISCONNECTED", "WATCH_AFTER_SECONDS"]
 
 # The environ key of a ``threading.Event`` set when the client disconnects while the app runs,
 # so a long wait (``wait: true``) stops for nobody (``dispatch`` passes it down as a plain Event).
 DISCONNECTED = "webhook.disconnected"
+# A request still running after this long starts watching for its client's disconnect.
+WATCH_AFTER_SECONDS = 0.2
 
 log = logging.getLogger(__name__)
 
@@ -74,15 +76,21 @@ class BufferedWSGIBridge:
             # not a queue: counting it refused genuine deliveries at 16 clients on 2 workers.
             environ[ENQUEUED_AT] = time.monotonic()
         disconnected = environ[DISCONNECTED] = threading.Event()
-        watcher = asyncio.ensure_future(_watch_disconnect(receive, disconnected))
         context = contextvars.copy_context()
         loop = asyncio.get_running_loop()
+        # Watching for a disconnect matters to long requests only (``wait: true``): a task per
+        # request would cost every short one, so the watch starts once the app has run a while.
+        watchers: list[asyncio.Future] = []
+        timer = loop.call_later(WATCH_AFTER_SECONDS, lambda: watchers.append(
+            asyncio.ensure_future(_watch_disconnect(receive, disconnected))))
         self.in_flight += 1
         try:
             status, headers, payload = await loop.run_in_executor(self.executor, context.run, self._call, environ)
         finally:
             self.in_flight -= 1
-            watcher.cancel()
+            timer.cancel()
+            for watcher in watchers:
+                watcher.cancel()
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
 

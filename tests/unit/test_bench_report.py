@@ -39,7 +39,15 @@ def test_targets_use_the_median_of_rounds_and_the_report_shows_them():
     verdicts = {t["target"]: (t["measured"], t["pass"]) for t in result["targets"]}
     assert verdicts["sqlite: 404 req/s vs empty handler (same bridge), concurrency 1"] == (0.9, True)
     assert verdicts["sqlite: 204 req/s vs empty handler (same bridge), concurrency 1"] == (0.7, False)
-    assert verdicts["sqlite: webhook runs/s vs REST, concurrency 1"] == (3.0, True)
+    assert verdicts["sqlite: webhook runs/s vs REST (real JWT auth), one client"] == (3.0, True)
     text = render(result)
     assert "| sqlite: 204 req/s vs empty handler (same bridge), concurrency 1 | 0.7 | >= 0.8x | **FAIL** |" in text
     assert "3 of 4 met." in text
+
+
+def test_one_client_must_reach_twice_the_rest_rate_and_more_clients_one_and_a_half():
+    rows = [{"concurrency": c, "webhook": _agg(18, [18, 18]), "rest": _agg(10, [10, 10]),
+             "ratio_runs_per_s": 1.8, "ratio_rounds": [1.7, 1.8, 1.9]} for c in (1, 4)]
+    verdicts = {t["target"]: (t["measured"], t["threshold"], t["pass"]) for t in evaluate({"pg": {"triggering": rows}})}
+    assert verdicts["pg: webhook runs/s vs REST (real JWT auth), one client"] == (1.8, ">= 2.0x", False)
+    assert verdicts["pg: webhook runs/s vs REST (real JWT auth), concurrency 4"] == (1.8, ">= 1.5x", True)
