@@ -51,8 +51,10 @@ OPTIONS: tuple[Option, ...] = (
            "integer"),
     Option("max_pending_requests", "128", "Webhook requests one api-server worker admits at once (served or queued); "
            "past it a request is answered 503 with Retry-After at once.", "integer"),
-    Option("max_queue_seconds", "0.5", "Seconds an admitted request may wait for a thread before it is answered 503 "
-           "instead of served.", "float"),
+    Option("max_active_requests", "16", "Webhook requests one api-server worker serves at once (a `wait: true` "
+           "request stops counting while it waits); the next ones queue for at most max_queue_seconds.", "integer"),
+    Option("max_queue_seconds", "0.5", "Seconds an admitted request may queue for one of the max_active_requests "
+           "places before it is answered 503 (with Retry-After) instead of served.", "float"),
     Option("rate_limit_storage", "memory://", "Where rateLimit counters live, as a `limits` storage URI: memory:// "
            "(each worker counts alone), redis://host:6379/0, redis+sentinel://host:26379/service, memcached://host:11211 "
            "(shared by every worker and replica).", example="redis://redis:6379/0"),

@@ -268,6 +268,8 @@ def _create_and_answer(trigger: WebhookTrigger, request: WebhookRequest, run: An
     outcome = Outcome(200, answer, reason="duplicate delivery" if not created.created else "run created",
                       run_id=created.run_id, duplicate=not created.created, **known)
     if waits:
+        if request.step_aside is not None:  # a wait sleeps: it must not hold a place of the runs being created
+            request.step_aside()
         return wait_and_answer(trigger, outcome, context, cancel=request.client_gone)
     return outcome
 

@@ -76,6 +76,8 @@ class WebhookRequest:
     host_url: str = ""  # scheme://host[:port]/ the request came to, for links in answers
     # set when the client has gone (a threading.Event from the HTTP layer): a wait stops for nobody
     client_gone: Any = field(default=None, compare=False, repr=False)
+    # called before a long wait, so the request stops counting among the HTTP layer's active ones
+    step_aside: Any = field(default=None, compare=False, repr=False)
 
     @cached_property
     def header_map(self) -> Headers:

@@ -11,6 +11,8 @@ need each answer.
 from __future__ import annotations
 
 import json
+import re
+import time
 import uuid
 from collections import Counter
 
@@ -25,6 +27,15 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))] if ordered else 0.0
 
 
+_ACCESS = re.compile(r"duration_us=(\d+).*?path=/api/v1/executions/webhook/\S*.*?status_code=(\d+)")
+
+
+def _server_times(log: str) -> list[tuple[int, float]]:
+    """``(status, seconds)`` of each webhook answer in the api-server's access log (Airflow 3.2+
+    writes ``duration_us``; earlier releases' uvicorn log has no duration: an empty list)."""
+    return [(int(m.group(2)), int(m.group(1)) / 1e6) for m in _ACCESS.finditer(log)]
+
+
 def overload(server: BenchServer, requests: int = 2000, concurrency: int = 128) -> dict:
     nonce = uuid.uuid4().hex[:8]
     path = f"{WEBHOOK}/bench/bench_trigger/bench-key"
@@ -32,7 +43,11 @@ def overload(server: BenchServer, requests: int = 2000, concurrency: int = 128) 
                            {"Content-Type": "application/json", "Idempotency-Key": f"{nonce}-{i:05d}"})
                   for i in range(requests)]
     runs_before = server.count_runs("bench_trigger")
+    log_from = len(server.stack.log("api-server"))
+    client_cpu = time.process_time()
     burst = send_all(server.url, deliveries, concurrency=concurrency, timeout=600)
+    client_cpu = time.process_time() - client_cpu
+    served = _server_times(server.stack.log("api-server")[log_from:])
     first = list(burst.answers)
     statuses = Counter(a.status for a in first)
     refused = [a for a in first if a.status == 503]
@@ -51,6 +66,13 @@ def overload(server: BenchServer, requests: int = 2000, concurrency: int = 128) 
         "max_s": round(max(latencies), 3),
         "p99_s": round(_percentile(latencies, 0.99), 3),
         "max_503_s": round(max((a.seconds for a in refused), default=0.0), 3),
+        # the api-server's own time per answer (Airflow's access log: from its first middleware
+        # to the last byte), without the load generator's: it runs on the same 2 cores
+        "server_max_s": round(max((s for _, s in served), default=0.0), 3),
+        "server_p99_s": round(_percentile([s for _, s in served], 0.99), 3),
+        "server_max_503_s": round(max((s for status, s in served if status == 503), default=0.0), 3),
+        "server_answers_logged": len(served),
+        "load_generator_cores_busy": round(client_cpu / burst.seconds, 2) if burst.seconds else None,
         "retries": retried,
         "deliveries_with_a_run": len(accepted),
         "runs_added": runs_added,

@@ -90,6 +90,33 @@ def _scale(result: dict) -> list[str]:
     return out
 
 
+def _overload(result: dict) -> list[str]:
+    rows = []
+    for db, phase in result["phases"].items():
+        o = phase.get("overload")
+        if o:
+            rows.append([f"{db} ({phase['api_server_workers']} worker{'s' if phase['api_server_workers'] > 1 else ''})",
+                         f"{o['requests']} at {o['concurrency']}", o["statuses"], o["share_503"],
+                         f"{o['max_s']} / {o['p99_s']}", o["max_503_s"], o["retries"],
+                         f"{o['runs_added']} / {o['deliveries_with_a_run']}"])
+    return _table(["database", "burst", "first answers", "503 share", "slowest / p99 answer (s)",
+                   "slowest 503 (s)", "retries", "runs added / deliveries with a 200"], rows) if rows else []
+
+
+def _replicas(result: dict) -> list[str]:
+    rows = []
+    for db, phase in result["phases"].items():
+        r = phase.get("replicas")
+        if r:
+            two, one, once = r["two_replicas"], r["one_replica"], r["exactly_once"]
+            rows.append([db, r["concurrency"], two["per_s"], one["per_s"], _fmt(median_ratio(r["ratio_rounds"]), "×"),
+                         r["ratio_rounds"], f"{two['p50_ms']} / {two['p99_ms']}", f"{one['p50_ms']} / {one['p99_ms']}",
+                         f"{once['requests']} → {once['statuses']}, {once['runs_added']} runs for {once['deliveries']}"])
+    return _table(["database", "concurrency", "two replicas runs/s", "one replica runs/s", "ratio (median of rounds)",
+                   "ratio per round", "two p50 / p99 (ms)", "one p50 / p99", "each delivery sent twice, spread"],
+                  rows) if rows else []
+
+
 def _profile(result: dict) -> list[str]:
     out = []
     for db, phase in result["phases"].items():
@@ -112,6 +139,10 @@ def render(result: dict) -> str:
     lines = [_machine(result), "", "### Targets", "", *_targets(result), "",
              "### Triggering: runs/s and latency (ms)", "", *_triggering(result), "",
              "### No-write paths: requests/s", "", *_no_write(result), "", "### Scale", "", *_scale(result)]
+    if _overload(result):
+        lines += ["", "### Overload", "", *_overload(result)]
+    if _replicas(result):
+        lines += ["", "### Two replicas behind nginx (PostgreSQL)", "", *_replicas(result)]
     if _profile(result):
         lines += ["", "### Where the api-server's samples went (py-spy --gil)", "", *_profile(result)]
     for db, phase in result["phases"].items():

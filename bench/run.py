@@ -26,6 +26,7 @@ from bench import machine, scenarios, targets  # noqa: E402
 from bench.chart import write_chart  # noqa: E402
 from bench.load import require_wrk  # noqa: E402
 from bench.overload import overload  # noqa: E402
+from bench.replicas import replicas  # noqa: E402
 from bench.server import BenchServer  # noqa: E402
 
 FULL = {"seconds": 4.0, "rounds": 5, "concurrencies": [1, 4, 16], "sizes": [10, 1000, 5000],
@@ -62,7 +63,7 @@ def _client_share(phase: dict) -> dict:
     }
 
 
-PARTS = ("no_write", "triggering", "overload", "scale")
+PARTS = ("no_write", "triggering", "overload", "scale", "replicas")
 
 
 def run_phase(db: str, settings: dict, *, scale_here: bool, profile_dir: Path | None,
@@ -123,19 +124,24 @@ def main(argv: list[str] | None = None) -> int:
     }
     for db in dbs:
         first = db == dbs[0]  # scale and profiles once, on the first database (SQLite: one worker)
-        result["phases"][db] = run_phase(db, settings, scale_here=first,
-                                         profile_dir=args.out / "profiles" if args.profile and first else None,
-                                         parts=parts)
+        phase: dict = {}
+        if set(parts) - {"replicas"}:
+            phase = run_phase(db, settings, scale_here=first,
+                              profile_dir=args.out / "profiles" if args.profile and first else None, parts=parts)
+        if db == "postgres" and "replicas" in parts:  # replicas share one database: PostgreSQL only
+            scenarios.say("== postgres: two api-server replicas behind nginx vs one")
+            phase["replicas"] = replicas(settings["seconds"], settings["rounds"])
+        result["phases"][db] = phase
     result["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     result["targets"] = targets.evaluate(result["phases"])
     args.out.mkdir(parents=True, exist_ok=True)
     stem = ("benchmark-quick" if args.quick else "benchmark") + ("" if set(parts) == set(PARTS) else "-" + "-".join(parts))
     (args.out / f"{stem}.json").write_text(json.dumps(result, indent=2))
-    if set(parts) == set(PARTS):  # the chart shows every part
+    if {"no_write", "triggering", "scale"} <= set(parts):  # what the chart shows
         write_chart(result, args.out / f"{stem}.png")
     print(json.dumps(result, indent=2))
     print(targets.format_table(result["targets"]), file=sys.stderr)
-    print(f"[bench] wrote {args.out / (stem + '.json')}" + (f" and {args.out / (stem + '.png')}" if set(parts) == set(PARTS) else ""),
+    print(f"[bench] wrote {args.out / (stem + '.json')}" + (f" and {args.out / (stem + '.png')}" if {"no_write", "triggering", "scale"} <= set(parts) else ""),
           file=sys.stderr)
     return 0
 

@@ -104,19 +104,44 @@ def _scale(db: str, rows: list[dict]) -> list[dict]:
 
 
 def _overload(db: str, row: dict | None) -> list[dict]:
+    """Judged on the api-server's own time per answer (its access log): the load generator is a
+    Python process on the same 2 cores, and under this burst its own scheduling adds seconds to
+    what it measures (shown next to the verdict)."""
     if not row:
         return []
     burst = f"{db}: burst of {row['requests']} at concurrency {row['concurrency']}"
     only = set(row["statuses"]) <= {"200", "503"}
+    logged = row.get("server_answers_logged", 0) >= row["requests"]
     return [
-        _target(f"{burst}, slowest answer", row["max_s"], f"<= {OVERLOAD_ANSWER_S:g} s, only 200/503",
-                row["max_s"] <= OVERLOAD_ANSWER_S and only,
-                f"statuses {row['statuses']}; p99 {row['p99_s']} s; 503 share {row['share_503']}"),
-        _target(f"{burst}, slowest 503", row["max_503_s"], f"<= {OVERLOAD_503_S:g} s, each with Retry-After",
-                row["max_503_s"] <= OVERLOAD_503_S and row["retry_after_on_every_503"]),
+        _target(f"{burst}, slowest answer (server)", row.get("server_max_s"),
+                f"<= {OVERLOAD_ANSWER_S:g} s, only 200/503", logged and row["server_max_s"] <= OVERLOAD_ANSWER_S and only,
+                f"statuses {row['statuses']}; server p99 {row.get('server_p99_s')} s; as the load generator saw it: "
+                f"slowest {row['max_s']} s, p99 {row['p99_s']} s (it kept {row.get('load_generator_cores_busy')} "
+                f"of the 2 cores busy); 503 share {row['share_503']}"),
+        _target(f"{burst}, slowest 503 (server)", row.get("server_max_503_s"),
+                f"<= {OVERLOAD_503_S:g} s, each with Retry-After",
+                logged and row["server_max_503_s"] <= OVERLOAD_503_S and row["retry_after_on_every_503"],
+                f"as the load generator saw it: {row['max_503_s']} s"),
         _target(f"{burst}, runs after retries", row["runs_added"], f"= {row['requests']} (one per delivery)",
                 row["runs_added"] == row["deliveries_with_a_run"] == row["requests"],
                 f"{row['retries']} retries; {row['deliveries_with_a_run']} deliveries answered 200"),
+    ]
+
+
+def _replicas(db: str, row: dict | None) -> list[dict]:
+    if not row:
+        return []
+    two, one, once = row["two_replicas"], row["one_replica"], row["exactly_once"]
+    ratio = median_ratio(row["ratio_rounds"])
+    return [
+        _target(f"{db}: two replicas behind nginx, concurrency {row['concurrency']}, failed requests",
+                two["failed"], "0", two["failed"] == 0,
+                f"{two['per_s']} runs/s vs one replica {one['per_s']} (median of rounds {ratio}x, "
+                f"per round {row['ratio_rounds']}); p50 {two['p50_ms']} vs {one['p50_ms']} ms"),
+        _target(f"{db}: {once['deliveries']} deliveries sent twice over two replicas, runs", once["runs_added"],
+                f"= {once['deliveries']} (one per delivery)",
+                once["runs_added"] == once["runs_named_by_200s"] == once["deliveries"] and once["statuses"] == {"200": once["requests"]},
+                f"statuses {once['statuses']}; {once['runs_named_by_200s']} distinct runs named by the 200s"),
     ]
 
 
@@ -127,6 +152,7 @@ def evaluate(phases: dict[str, dict]) -> list[dict]:
         out += _no_write(db, phase.get("no_write", []))
         out += _scale(db, phase.get("scale", []))
         out += _overload(db, phase.get("overload"))
+        out += _replicas(db, phase.get("replicas"))
     return out
 
 

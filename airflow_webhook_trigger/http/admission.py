@@ -7,8 +7,11 @@ delivery id its retry is deduplicated. Two bounds per api-server worker:
 
 - ``max_pending_requests``: requests admitted (being served or queued for a thread); past it, a
   new request is refused before its body is read;
-- ``max_queue_seconds``: a request that waited that long for a thread is refused instead of
-  served, so an admitted request starts within a bounded time or gets its 503 then.
+- ``max_queue_seconds``: a request queued behind busy threads that has not started after that
+  long is answered 503 at once from the event loop (``bridge.BufferedWSGIBridge``) and never
+  runs, so an admitted request starts within a bounded time or gets its 503 then. Only requests
+  that found every thread busy can time out: a free thread slow to start (the GIL, a stalled
+  VM) is not a queue, and refusing those cost genuine deliveries their run.
 
 Both answer the same 503 body; nothing is created for a refused request.
 """
@@ -16,16 +19,14 @@ Both answer the same 503 body; nothing is created for a refused request.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from typing import Any
 
 from airflow_webhook_trigger import config
 from airflow_webhook_trigger.airflow import metrics
 
-__all__ = ["AdmissionControl", "QueueDeadline", "ENQUEUED_AT", "overloaded_answer"]
+__all__ = ["AdmissionControl", "overloaded_answer", "refuse_queued"]
 
-ENQUEUED_AT = "webhook_trigger.enqueued_at"  # environ key: when the bridge queued the request
 _MESSAGE = json.dumps({"message": "Service Unavailable: the webhook receiver is overloaded; retry later"}).encode()
 
 
@@ -34,6 +35,12 @@ def overloaded_answer() -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     headers = [(b"content-type", b"application/json"), (b"retry-after", config.get("retry_after").encode()),
                (b"content-length", str(len(_MESSAGE)).encode())]
     return 503, headers, _MESSAGE
+
+
+def refuse_queued() -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """The 503 for a request that waited ``max_queue_seconds`` in the bridge's queue, counted."""
+    _count("queue")
+    return overloaded_answer()
 
 
 def _count(reason: str) -> None:
@@ -72,21 +79,3 @@ class AdmissionControl:
             await self.app(scope, receive, send)
         finally:
             self.pending -= 1
-
-
-class QueueDeadline:
-    """WSGI: a request that waited more than ``max_queue_seconds`` for a thread gets 503 unserved."""
-
-    def __init__(self, app: Callable, *, seconds: Callable[[], float] | None = None) -> None:
-        self.app = app
-        self.seconds = seconds or (lambda: config.get_float("max_queue_seconds"))
-
-    def __call__(self, environ: dict, start_response: Callable):
-        enqueued = environ.get(ENQUEUED_AT)
-        if enqueued is not None and time.monotonic() - enqueued > self.seconds():
-            _count("queue")
-            status, headers, body = overloaded_answer()
-            start_response(f"{status} Service Unavailable",
-                           [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers])
-            return [body]
-        return self.app(environ, start_response)

@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from airflow_webhook_trigger import config
 from airflow_webhook_trigger.airflow.versions import ACCESS_LOG_AT_RESPONSE_START
-from airflow_webhook_trigger.http.admission import AdmissionControl, QueueDeadline
+from airflow_webhook_trigger.http.admission import AdmissionControl, refuse_queued
 from airflow_webhook_trigger.http.blueprint import create_blueprint, json_error
 from airflow_webhook_trigger.http.bridge import BufferedWSGIBridge
 from airflow_webhook_trigger.stored_bodies import body_limit
@@ -37,8 +37,11 @@ def create_flask_app(url_prefix: str | None = None) -> Flask:
 def create_webhook_asgi_app():
     """The webhook Flask app behind the buffered bridge, as the api-server serves it, with the
     key masked in the access log."""
-    bridge = BufferedWSGIBridge(QueueDeadline(create_flask_app()), workers=config.get_int("wsgi_threads"),
-                                body_limit=scope_body_limit)
+    active = config.get_int("max_active_requests")
+    # threads for every active request and every wait, however the options are set
+    threads = max(config.get_int("wsgi_threads"), active + config.get_int("max_concurrent_waits"))
+    bridge = BufferedWSGIBridge(create_flask_app(), workers=threads, body_limit=scope_body_limit, active=active,
+                                max_queue_seconds=lambda: config.get_float("max_queue_seconds"), refused=refuse_queued)
     return MaskKeyInAccessLog(AdmissionControl(bridge))
 
 

@@ -33,6 +33,7 @@ _CHUNK = 64 * 1024
 # the environ key of the Event Airflow 3's bridge sets when the client disconnects (the same
 # text as bridge.DISCONNECTED; not imported: the bridge needs a2wsgi, absent on Airflow 2)
 DISCONNECTED = "webhook.disconnected"
+STEP_ASIDE = "webhook.step_aside"  # bridge.STEP_ASIDE, likewise
 
 
 class BodyTooLarge(Exception):
@@ -153,6 +154,7 @@ def _webhook_request(req: Request, body: bytes) -> WebhookRequest:
         received_at=datetime.now(timezone.utc),
         host_url=f"{req.scheme}://{req.host}/",  # request.host_url without its costly IRI pass
         client_gone=environ.get(DISCONNECTED),  # Airflow 3's bridge; None under gunicorn (Airflow 2)
+        step_aside=environ.get(STEP_ASIDE),
     )
 
 

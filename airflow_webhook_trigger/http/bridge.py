@@ -24,20 +24,21 @@ import io
 import json
 import logging
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from a2wsgi.wsgi import build_environ
 
-from airflow_webhook_trigger.http.admission import ENQUEUED_AT
 
-__all__ = ["BufferedWSGIBridge", "DISCONNECTED", "WATCH_AFTER_SECONDS"]
+__all__ = ["BufferedWSGIBridge", "DISCONNECTED", "STEP_ASIDE", "WATCH_AFTER_SECONDS"]
 
 # The environ key of a ``threading.Event`` set when the client disconnects while the app runs,
 # so a long wait (``wait: true``) stops for nobody (``dispatch`` passes it down as a plain Event).
 DISCONNECTED = "webhook.disconnected"
+# The environ key of a callable that takes a request out of the ``active`` count (a wait calls it
+# before it sleeps): thread-safe, idempotent.
+STEP_ASIDE = "webhook.step_aside"
 # A request still running after this long starts watching for its client's disconnect.
 WATCH_AFTER_SECONDS = 0.2
 
@@ -51,14 +52,22 @@ _INTERNAL_ERROR = json.dumps(
 class BufferedWSGIBridge:
     """Serve a WSGI app to ASGI with the body read first and the answer sent whole."""
 
-    def __init__(self, app: Callable, *, workers: int, body_limit: Callable[[dict], int]) -> None:
+    def __init__(self, app: Callable, *, workers: int, body_limit: Callable[[dict], int],
+                 active: int | None = None, max_queue_seconds: Callable[[], float] | None = None,
+                 refused: Callable[[], tuple[int, list[tuple[bytes, bytes]], bytes]] | None = None) -> None:
+        """``active``: at most that many requests run the app at once (a request that steps aside,
+        ``environ[STEP_ASIDE]()``, such as a wait, stops counting); the next waits on the event
+        loop for ``max_queue_seconds()`` and is then answered ``refused()``, never run
+        (``admission.py`` says why). None: as many as there are threads."""
         self.app = app
         self.body_limit = body_limit  # per request (given the scope): options and DAGs change at run time
+        self.max_queue_seconds = max_queue_seconds
+        self.refused = refused
+        self.active = active
+        self._slots: asyncio.Semaphore | None = None  # made on the event loop, by the first request
         self.workers = workers
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="webhook")
-        # Requests handed to the pool and not yet answered. Counted on the event loop only (no lock):
-        # a request handed over while every thread is busy waits in the pool's queue.
-        self.in_flight = 0
+        self.in_flight = 0  # handed to the pool, not yet answered (counted on the event loop: no lock)
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "websocket":
@@ -70,29 +79,46 @@ class BufferedWSGIBridge:
         if body is None:  # the client went away before its body ended: nothing to answer, nothing done
             return
         environ = build_environ(scope, io.BytesIO(body))
-        if self.in_flight >= self.workers:
-            # Only a request that really queues behind busy threads starts QueueDeadline's clock
-            # (admission.py). A free thread that is merely slow to get the GIL on a busy machine is
-            # not a queue: counting it refused genuine deliveries at 16 clients on 2 workers.
-            environ[ENQUEUED_AT] = time.monotonic()
         disconnected = environ[DISCONNECTED] = threading.Event()
         context = contextvars.copy_context()
         loop = asyncio.get_running_loop()
-        # Watching for a disconnect matters to long requests only (``wait: true``): a task per
-        # request would cost every short one, so the watch starts once the app has run a while.
-        watchers: list[asyncio.Future] = []
-        timer = loop.call_later(WATCH_AFTER_SECONDS, lambda: watchers.append(
-            asyncio.ensure_future(_watch_disconnect(receive, disconnected))))
-        self.in_flight += 1
-        try:
-            status, headers, payload = await loop.run_in_executor(self.executor, context.run, self._call, environ)
-        finally:
-            self.in_flight -= 1
-            timer.cancel()
-            for watcher in watchers:
-                watcher.cancel()
+        slot = await self._take_slot(loop)
+        if slot is None:  # every place taken for max_queue_seconds: refused before anything ran
+            status, headers, payload = self.refused()
+        else:
+            environ[STEP_ASIDE] = slot.release
+            # Watching for a disconnect matters to long requests only (``wait: true``): a task per
+            # request would cost every short one, so the watch starts once the app has run a while.
+            watchers: list[asyncio.Future] = []
+            timer = loop.call_later(WATCH_AFTER_SECONDS, lambda: watchers.append(
+                asyncio.ensure_future(_watch_disconnect(receive, disconnected))))
+            self.in_flight += 1
+            try:
+                status, headers, payload = await loop.run_in_executor(self.executor, context.run, self._call, environ)
+            finally:
+                self.in_flight -= 1
+                slot.release()
+                timer.cancel()
+                for watcher in watchers:
+                    watcher.cancel()
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
+
+    async def _take_slot(self, loop: asyncio.AbstractEventLoop) -> _Slot | None:
+        """A place among the ``active`` requests, waiting up to ``max_queue_seconds``; None: none
+        came free in time."""
+        if self.active is None or self.max_queue_seconds is None or self.refused is None:
+            return _Slot(None, loop)
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.active)
+        if self._slots.locked():
+            try:
+                await asyncio.wait_for(self._slots.acquire(), timeout=self.max_queue_seconds())
+            except asyncio.TimeoutError:
+                return None
+        else:
+            await self._slots.acquire()
+        return _Slot(self._slots, loop)
 
     @staticmethod
     async def _read_body(receive, limit: int) -> bytes | None:
@@ -138,6 +164,28 @@ class BufferedWSGIBridge:
         code = int(status.split(" ", 1)[0])
         encoded = [(name.strip().lower().encode("latin-1"), value.strip().encode("latin-1")) for name, value in headers]
         return code, encoded, b"".join(chunks)
+
+
+class _Slot:
+    """One active request's place: released once, from the event loop or from the app's thread
+    (a wait steps aside while it sleeps, so waits never hold the places of runs being created)."""
+
+    def __init__(self, semaphore: asyncio.Semaphore | None, loop: asyncio.AbstractEventLoop) -> None:
+        self._semaphore = semaphore
+        self._loop = loop
+        self._loop_thread = threading.get_ident()  # made on the event loop's thread
+        self._lock = threading.Lock()
+        self._released = semaphore is None
+
+    def release(self) -> None:
+        with self._lock:
+            if self._released:
+                return
+            self._released = True
+        if threading.get_ident() == self._loop_thread:
+            self._semaphore.release()
+        else:
+            self._loop.call_soon_threadsafe(self._semaphore.release)
 
 
 async def _watch_disconnect(receive, disconnected: threading.Event) -> None:

@@ -43,7 +43,8 @@ def lazy_app(factory: str, *, on_shutdown: str | None = None) -> Any:
     """The app to mount: a ``LazyASGIApp``, or, where FastAPI is already loaded (the api-server)
     and something must run at shutdown, a ``LazyFastAPIMount`` that receives the api-server's
     lifespan (``http/fastapi_mount.py`` says why). Other Airflow processes never load FastAPI
-    for this: they never serve, and importing it costs ~0.2 s."""
+    for this: they never serve, and importing it would slow every one of them
+    (docs/performance.md, "HTTP layer")."""
     if on_shutdown is None or "fastapi" not in sys.modules:
         return LazyASGIApp(factory)
     from airflow_webhook_trigger.http.fastapi_mount import LazyFastAPIMount  # imports FastAPI: api-server only

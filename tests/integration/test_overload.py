@@ -2,7 +2,7 @@
 request, with a run (200) or a 503 carrying Retry-After; nothing else, and no client waits for
 a timeout. A sender that retries per Retry-After ends with exactly one run per delivery.
 
-The api-server runs with deliberately small bounds (2 threads, 8 pending requests, 0.3 s of
+The api-server runs with deliberately small bounds (2 active requests, 8 pending, 0.3 s of
 queueing) so that a 2-core test machine is overloaded for sure; the benchmark (``bench/run.py``)
 measures the default bounds under 2,000 deliveries at concurrency 128.
 """
@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[2]
 DAG_ID = "postgres_load"
 SECRET = "overload-github-secret"
 BOUNDS = {
-    "AIRFLOW__WEBHOOK_TRIGGER__WSGI_THREADS": "2",
+    "AIRFLOW__WEBHOOK_TRIGGER__MAX_ACTIVE_REQUESTS": "2",
     "AIRFLOW__WEBHOOK_TRIGGER__MAX_PENDING_REQUESTS": "8",
     "AIRFLOW__WEBHOOK_TRIGGER__MAX_QUEUE_SECONDS": "0.3",
     "AIRFLOW__WEBHOOK_TRIGGER__RETRY_AFTER": "1",

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 
-from airflow_webhook_trigger.http.admission import ENQUEUED_AT, AdmissionControl, QueueDeadline
+from airflow_webhook_trigger.http.admission import AdmissionControl, refuse_queued
+from airflow_webhook_trigger.http.bridge import BufferedWSGIBridge
 
 
 def _http_scope() -> dict:
@@ -50,77 +52,113 @@ def test_requests_past_the_pending_bound_get_503_and_never_reach_the_app():
     assert len(served) == 2 and control.pending == 0 and control.refused == 1
 
 
-def test_a_request_that_waited_too_long_for_a_thread_is_refused_unserved():
-    calls = []
-
-    def app(environ, start_response):
-        calls.append(environ)
-        start_response("200 OK", [])
-        return [b"ok"]
-
-    deadline = QueueDeadline(app, seconds=lambda: 1.0)
-    started: list = []
-
-    def start_response(status, headers, exc_info=None):
-        started[:] = [status, dict(headers)]
-
-    body = deadline({ENQUEUED_AT: time.monotonic() - 1.5}, start_response)
-    assert started[0].startswith("503") and "retry-after" in started[1] and calls == []
-    assert b"overloaded" in b"".join(body)
-    assert deadline({ENQUEUED_AT: time.monotonic()}, start_response) == [b"ok"] and len(calls) == 1
-    assert deadline({}, start_response) == [b"ok"]  # not behind the bridge: nothing to judge
+def _http(path: str = "/x") -> dict:
+    return {"type": "http", "method": "POST", "path": path, "raw_path": path.encode(), "root_path": "",
+            "query_string": b"", "headers": [], "server": ("t", 80), "client": ("c", 1),
+            "http_version": "1.1", "scheme": "http"}
 
 
-def test_the_bridge_starts_the_queue_clock_only_for_a_request_that_queues_behind_busy_threads():
-    """A free thread slow to start on a busy machine is not a queue: only a request handed over
-    while every thread is busy carries ``ENQUEUED_AT`` (the 503 of QueueDeadline is for those)."""
-    import threading
+async def _call(app, scope: dict) -> list:
+    sent: list = []
+    messages = iter([{"type": "http.request", "body": b"", "more_body": False}])
 
-    from airflow_webhook_trigger.http.bridge import BufferedWSGIBridge
+    async def receive():
+        try:
+            return next(messages)
+        except StopIteration:
+            await asyncio.sleep(3600)  # the client stays: no disconnect
 
+    async def send(message):
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return sent
+
+
+def test_a_request_queued_behind_the_active_ones_past_the_deadline_gets_503_at_once_and_never_runs():
+    """One active place, taken: the next request queues; after ``max_queue_seconds`` it is
+    answered 503 from the event loop (not when the place frees up) and the app never sees it."""
     release = threading.Event()
-    seen: list[bool] = []
+    served: list[str] = []
 
     def app(environ, start_response):
-        seen.append(ENQUEUED_AT in environ)
+        served.append(environ["PATH_INFO"])
         release.wait(10)
         start_response("200 OK", [])
         return [b"ok"]
 
-    bridge = BufferedWSGIBridge(app, workers=2, body_limit=lambda scope: 10)
-
-    async def one():
-        sent: list = []
-        messages = iter([{"type": "http.request", "body": b"", "more_body": False}])
-
-        async def receive():
-            try:
-                return next(messages)
-            except StopIteration:
-                await asyncio.sleep(3600)
-
-        async def send(message):
-            sent.append(message)
-
-        scope = {"type": "http", "method": "POST", "path": "/x", "raw_path": b"/x", "root_path": "",
-                 "query_string": b"", "headers": [], "server": ("t", 80), "client": ("c", 1),
-                 "http_version": "1.1", "scheme": "http"}
-        await bridge(scope, receive, send)
-        return sent
+    bridge = BufferedWSGIBridge(app, workers=4, body_limit=lambda scope: 10, active=1,
+                                max_queue_seconds=lambda: 0.2, refused=refuse_queued)
 
     async def scenario():
-        tasks = [asyncio.ensure_future(one()) for _ in range(3)]
-        for _ in range(50):
-            await asyncio.sleep(0.01)
-            if len(seen) == 2:
-                break
-        assert bridge.in_flight == 3
+        first = asyncio.ensure_future(_call(bridge, _http("/first")))
+        await asyncio.sleep(0.1)
+        started = time.monotonic()
+        refused = await _call(bridge, _http("/second"))
+        waited = time.monotonic() - started
         release.set()
-        return await asyncio.gather(*tasks)
+        return await first, refused, waited
 
-    answers = asyncio.run(scenario())
-    assert [a[0]["status"] for a in answers] == [200, 200, 200]
-    assert sorted(seen) == [False, False, True] and bridge.in_flight == 0
+    first, refused, waited = asyncio.run(scenario())
+    assert first[0]["status"] == 200
+    assert refused[0]["status"] == 503 and dict(refused[0]["headers"])[b"retry-after"]
+    assert json.loads(refused[1]["body"])["message"].startswith("Service Unavailable:")
+    assert waited < 5  # answered at the deadline, not when the busy thread was released
+    assert served == ["/first"] and bridge.in_flight == 0
+
+
+def test_a_request_with_a_free_place_is_never_refused_however_short_the_deadline():
+    """Two places, two requests: neither queues, so a zero deadline refuses neither (a thread
+    slow to start on a busy machine is not a queue)."""
+    release = threading.Event()
+
+    def app(environ, start_response):
+        release.wait(10)
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    bridge = BufferedWSGIBridge(app, workers=2, body_limit=lambda scope: 10, active=2,
+                                max_queue_seconds=lambda: 0.0, refused=refuse_queued)
+
+    async def scenario():
+        calls = [asyncio.ensure_future(_call(bridge, _http())) for _ in range(2)]
+        await asyncio.sleep(0.3)
+        release.set()
+        return await asyncio.gather(*calls)
+
+    assert [sent[0]["status"] for sent in asyncio.run(scenario())] == [200, 200]
+
+
+def test_a_request_that_steps_aside_frees_its_place_for_the_next():
+    """A wait calls ``environ[STEP_ASIDE]()`` before it sleeps: with one active place, a request
+    arriving during the wait is served, not queued into a 503."""
+    from airflow_webhook_trigger.http.bridge import STEP_ASIDE
+
+    release = threading.Event()
+
+    def app(environ, start_response):
+        if environ["PATH_INFO"] == "/wait":
+            environ[STEP_ASIDE]()
+            environ[STEP_ASIDE]()  # idempotent: a second call frees nothing more
+            release.wait(10)
+        start_response("200 OK", [])
+        return [environ["PATH_INFO"].encode()]
+
+    bridge = BufferedWSGIBridge(app, workers=4, body_limit=lambda scope: 10, active=1,
+                                max_queue_seconds=lambda: 0.2, refused=refuse_queued)
+
+    async def scenario():
+        waiting = asyncio.ensure_future(_call(bridge, _http("/wait")))
+        await asyncio.sleep(0.1)
+        served = await _call(bridge, _http("/run"))
+        still_one = bridge._slots._value
+        release.set()
+        return await waiting, served, still_one
+
+    waited, served, value = asyncio.run(scenario())
+    assert served[0]["status"] == 200 and served[1]["body"] == b"/run"
+    assert waited[0]["status"] == 200 and value == 1  # the wait's place was given back once only
+    assert bridge._slots._value == 1
 
 
 CALLED: list[str] = []

@@ -51,3 +51,20 @@ def test_one_client_must_reach_twice_the_rest_rate_and_more_clients_one_and_a_ha
     verdicts = {t["target"]: (t["measured"], t["threshold"], t["pass"]) for t in evaluate({"pg": {"triggering": rows}})}
     assert verdicts["pg: webhook runs/s vs REST (real JWT auth), one client"] == (1.8, ">= 2.0x", False)
     assert verdicts["pg: webhook runs/s vs REST (real JWT auth), concurrency 4"] == (1.8, ">= 1.5x", True)
+
+
+def test_replica_rows_pass_only_when_every_delivery_made_exactly_one_run():
+    once = {"deliveries": 5, "requests": 10, "concurrency": 16, "statuses": {"200": 10}, "runs_added": 5,
+            "runs_named_by_200s": 5}
+    row = {"concurrency": 16, "two_replicas": _agg(30, [30, 30]), "one_replica": _agg(20, [20, 20]),
+           "ratio_rounds": [1.5, 1.5], "ratio_runs_per_s": 1.5, "exactly_once": once}
+    result = {"mode": "full", "settings": {}, "phases": {"postgres": {"api_server_workers": 2, "replicas": row}},
+              "machine": _result()["machine"]}
+    verdicts = {t["target"]: t["pass"] for t in evaluate(result["phases"])}
+    assert verdicts == {"postgres: two replicas behind nginx, concurrency 16, failed requests": True,
+                        "postgres: 5 deliveries sent twice over two replicas, runs": True}
+    result["targets"] = evaluate(result["phases"])
+    assert "| postgres | 16 | 30 | 20 | 1.5× |" in render(result)
+    twice = dict(once, runs_added=6)  # a redelivery became a second run
+    row["exactly_once"] = twice
+    assert not [t for t in evaluate(result["phases"]) if "sent twice" in t["target"]][0]["pass"]

@@ -226,10 +226,11 @@ def test_a_body_cut_off_by_a_disconnect_never_reaches_the_app():
 
 
 def test_the_bridge_tells_the_app_when_the_client_goes():
+    from airflow_webhook_trigger.http import blueprint, bridge
     from airflow_webhook_trigger.http.blueprint import DISCONNECTED
     from airflow_webhook_trigger.http.bridge import DISCONNECTED as BRIDGE_KEY, BufferedWSGIBridge
 
-    assert DISCONNECTED == BRIDGE_KEY
+    assert DISCONNECTED == BRIDGE_KEY and blueprint.STEP_ASIDE == bridge.STEP_ASIDE
     seen = []
 
     def app(environ, start_response):
