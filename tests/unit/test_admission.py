@@ -75,9 +75,8 @@ async def _call(app, scope: dict) -> list:
     return sent
 
 
-def test_a_request_queued_behind_the_active_ones_past_the_deadline_gets_503_at_once_and_never_runs():
-    """One active place, taken: the next request queues; after ``max_queue_seconds`` it is
-    answered 503 from the event loop (not when the place frees up) and the app never sees it."""
+def _held_bridge(active: int, max_queue_seconds: float) -> tuple[BufferedWSGIBridge, threading.Event, list[str]]:
+    """A bridge whose app holds every request until ``release`` is set; ``served``: the paths it saw."""
     release = threading.Event()
     served: list[str] = []
 
@@ -87,8 +86,15 @@ def test_a_request_queued_behind_the_active_ones_past_the_deadline_gets_503_at_o
         start_response("200 OK", [])
         return [b"ok"]
 
-    bridge = BufferedWSGIBridge(app, workers=4, body_limit=lambda scope: 10, active=1,
-                                max_queue_seconds=lambda: 0.2, refused=refuse_queued)
+    bridge = BufferedWSGIBridge(app, workers=4, body_limit=lambda scope: 10, active=active,
+                                max_queue_seconds=lambda: max_queue_seconds, refused=refuse_queued)
+    return bridge, release, served
+
+
+def test_a_request_queued_behind_the_active_ones_past_the_deadline_gets_503_at_once_and_never_runs():
+    """One active place, taken: the next request queues; after ``max_queue_seconds`` it is
+    answered 503 from the event loop (not when the place frees up) and the app never sees it."""
+    bridge, release, served = _held_bridge(active=1, max_queue_seconds=0.2)
 
     async def scenario():
         first = asyncio.ensure_future(_call(bridge, _http("/first")))
@@ -110,15 +116,7 @@ def test_a_request_queued_behind_the_active_ones_past_the_deadline_gets_503_at_o
 def test_a_request_with_a_free_place_is_never_refused_however_short_the_deadline():
     """Two places, two requests: neither queues, so a zero deadline refuses neither (a thread
     slow to start on a busy machine is not a queue)."""
-    release = threading.Event()
-
-    def app(environ, start_response):
-        release.wait(10)
-        start_response("200 OK", [])
-        return [b"ok"]
-
-    bridge = BufferedWSGIBridge(app, workers=2, body_limit=lambda scope: 10, active=2,
-                                max_queue_seconds=lambda: 0.0, refused=refuse_queued)
+    bridge, release, _ = _held_bridge(active=2, max_queue_seconds=0.0)
 
     async def scenario():
         calls = [asyncio.ensure_future(_call(bridge, _http())) for _ in range(2)]
