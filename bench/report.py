@@ -97,10 +97,12 @@ def _overload(result: dict) -> list[str]:
         if o:
             rows.append([f"{db} ({phase['api_server_workers']} worker{'s' if phase['api_server_workers'] > 1 else ''})",
                          f"{o['requests']} at {o['concurrency']}", o["statuses"], o["share_503"],
-                         f"{o['max_s']} / {o['p99_s']}", o["max_503_s"], o["retries"],
-                         f"{o['runs_added']} / {o['deliveries_with_a_run']}"])
-    return _table(["database", "burst", "first answers", "503 share", "slowest / p99 answer (s)",
-                   "slowest 503 (s)", "retries", "runs added / deliveries with a 200"], rows) if rows else []
+                         f"{_fmt(o.get('server_max_s'))} / {_fmt(o.get('server_p99_s'))}", _fmt(o.get("server_max_503_s")),
+                         f"{o['max_s']} / {o['p99_s']}", o["max_503_s"], _fmt(o.get("load_generator_cores_busy")),
+                         o["retries"], f"{o['runs_added']} / {o['deliveries_with_a_run']}"])
+    return _table(["database", "burst", "first answers", "503 share", "server: slowest / p99 answer (s)",
+                   "server: slowest 503 (s)", "load generator: slowest / p99 (s)", "its slowest 503 (s)",
+                   "its cores busy", "retries", "runs added / deliveries with a 200"], rows) if rows else []
 
 
 def _replicas(result: dict) -> list[str]:
@@ -129,16 +131,22 @@ def _profile(result: dict) -> list[str]:
 
 def _machine(result: dict) -> str:
     m = result["machine"]
-    return (f"Run of {m['date']} ({result['mode']}): {m['cpu_count']} × {m['cpu_model']}, {m['memory_gb']} GB, "
+    parts = f", parts: {', '.join(result['parts'])}" if result.get("parts") and len(result["parts"]) < 5 else ""
+    return (f"Run of {m['date']} ({result['mode']}{parts}): {m['cpu_count']} × {m['cpu_model']}, {m['memory_gb']} GB, "
             f"Python {m['python']}, Airflow {m['airflow']}, {m.get('postgresql', '')}; load average "
             f"{m['load_average_at_start'][0]} at start and {m.get('load_average_at_end', ['?'])[0]} at the end; "
             f"settings {json.dumps(result['settings'])}.")
 
 
 def render(result: dict) -> str:
-    lines = [_machine(result), "", "### Targets", "", *_targets(result), "",
-             "### Triggering: runs/s and latency (ms)", "", *_triggering(result), "",
-             "### No-write paths: requests/s", "", *_no_write(result), "", "### Scale", "", *_scale(result)]
+    lines = [_machine(result), "", "### Targets", "", *_targets(result)]
+    phases = result["phases"].values()
+    if any(phase.get("triggering") for phase in phases):
+        lines += ["", "### Triggering: runs/s and latency (ms)", "", *_triggering(result)]
+    if any(phase.get("no_write") for phase in phases):
+        lines += ["", "### No-write paths: requests/s", "", *_no_write(result)]
+    if _scale(result):
+        lines += ["", "### Scale", "", *_scale(result)]
     if _overload(result):
         lines += ["", "### Overload", "", *_overload(result)]
     if _replicas(result):
