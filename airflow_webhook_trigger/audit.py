@@ -235,6 +235,15 @@ class AuditWriter:
     def pending(self) -> int:
         return len(self._items)
 
+    def discard(self) -> int:
+        """Forget what is buffered and counted, unwritten; return how many entries (a process
+        without Airflow's database, such as a test runner that called the app in process)."""
+        with self._tally_lock:
+            self._tally.clear()
+        dropped = len(self._items)
+        self._items.clear()
+        return dropped
+
 
 AUDIT = AuditWriter()
 

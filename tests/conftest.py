@@ -87,3 +87,11 @@ def hook(http):
         return http.request(method, f"{WEBHOOK_PREFIX}/{namespace}/{dag_id}/{key}", **kwargs)
 
     return send
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Tests that call the app in this process queue audit rows for a database this process does
+    not have (the stacks have their own): drop them rather than fail to write them at exit."""
+    from airflow_webhook_trigger.audit import AUDIT
+
+    AUDIT.discard()

@@ -51,9 +51,16 @@ BODY_MACS = [t for t in TRIGGERS if t != "gitlab"]  # GitLab sends the secret it
 
 
 def set_variable(stack, key: str, value: str) -> None:
-    status, body = stack.api("POST", "/api/v2/variables", {"key": key, "value": value})
-    if status == 409:  # set by an earlier run of this module against the same stack
-        status, body = stack.api("PATCH", f"/api/v2/variables/{key}", {"key": key, "value": value})
+    """Through Airflow's REST API. On SQLite the stack's scheduler can hold the write lock past
+    the busy timeout on a loaded machine, and Airflow answers that 500 "Database error": tried
+    again, as any client of a single-writer database would (seen once in CI)."""
+    for attempt in range(4):
+        status, body = stack.api("POST", "/api/v2/variables", {"key": key, "value": value})
+        if status == 409:  # set by an earlier run of this module against the same stack
+            status, body = stack.api("PATCH", f"/api/v2/variables/{key}", {"key": key, "value": value})
+        if status != 500 or "Database error" not in str(body):
+            break
+        time.sleep(1 + attempt)
     assert status in (200, 201), body
 
 

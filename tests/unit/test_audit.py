@@ -139,3 +139,13 @@ def test_a_summary_is_written_once_its_window_ends(monkeypatch):
     while not rows and time.monotonic() < deadline:
         time.sleep(0.05)
     assert [json.loads(r["extra"])["count"] for r in rows] == [10]
+
+
+def test_discard_forgets_buffered_entries_and_wrong_key_counts_unwritten():
+    rows: list = []
+    writer = AuditWriter(rows.extend, queue_size=5)
+    writer._items.append(("entry",))
+    writer._tally[("ns", "dag")] = [3, None, None, 0.0]
+    assert writer.discard() == 1
+    writer.flush()
+    assert rows == [] and writer.pending() == 0
