@@ -68,10 +68,16 @@ def asset_events(stack: AirflowStack, uri: str) -> list[dict]:
 
 
 def upstream_events(stack: AirflowStack, dag_id: str, run_id: str) -> list[dict]:
-    """The asset events that triggered the run."""
+    """The asset events that triggered the run, through Airflow's own endpoint. It answered one
+    plain 500 in CI (PostgreSQL, 2 workers) for a run the scheduler had just created; asked again
+    a moment later, as the UI would."""
     name, key = (("upstreamAssetEvents", "asset_events") if AIRFLOW_MAJOR >= 3
                  else ("upstreamDatasetEvents", "dataset_events"))
-    status, body = stack.api("GET", f"/api/v2/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/{name}")
+    for attempt in range(4):
+        status, body = stack.api("GET", f"/api/v2/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/{name}")
+        if status != 500:
+            break
+        time.sleep(1 + attempt)
     assert status == 200, body
     return body[key]
 
