@@ -235,6 +235,12 @@ class AuditWriter:
     def pending(self) -> int:
         return len(self._items)
 
+    def holds_anything(self) -> bool:
+        """Whether entries or wrong-key counts are waiting to be written."""
+        with self._tally_lock:
+            counted = bool(self._tally)
+        return counted or bool(self._items)
+
     def discard(self) -> int:
         """Forget what is buffered and counted, unwritten; return how many entries (a process
         without Airflow's database, such as a test runner that called the app in process)."""
@@ -252,14 +258,9 @@ def flush_at_shutdown() -> None:
     """Write what is still buffered when the process ends: called by the api-server worker's
     lifespan shutdown (``http/fastapi_mount.py``; uvicorn ends a worker by re-raising SIGTERM, so
     its atexit handlers never run) and at exit elsewhere. The ORM is opened again if Airflow
-    already disposed it (its gunicorn ``worker_exit`` hook does)."""
-    with AUDIT._tally_lock:
-        counted = bool(AUDIT._tally)
-    if not AUDIT.pending() and not counted:
-        return  # nothing to write: do not open a database connection for nothing
-    if AUDIT._write is None:
-        AUDIT._write = audit_log.write_audit_log_at_exit
-    AUDIT.flush()
+    already disposed it (its gunicorn ``worker_exit`` hook does; ``audit_log.write_audit_log``)."""
+    if AUDIT.holds_anything():  # else no database connection is opened for nothing
+        AUDIT.flush()
 
 
 atexit.register(flush_at_shutdown)

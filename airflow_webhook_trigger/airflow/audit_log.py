@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 
 from airflow_webhook_trigger.airflow.database import create_session, reopen_if_disposed
 
-__all__ = ["write_audit_log", "write_audit_log_at_exit", "read_audit_log"]
+__all__ = ["write_audit_log", "read_audit_log"]
 
 _COLUMNS = ("dttm", "event", "dag_id", "run_id", "owner", "extra")
 
@@ -40,6 +40,7 @@ def write_audit_log(entries: Iterable[dict[str, Any]]) -> int:
     entries = list(entries)
     if not entries:
         return 0
+    reopen_if_disposed()  # the last batch of a worker may come after Airflow disposed its ORM
     table = _log_model().__table__
     with create_session() as session:
         connection = session.connection()
@@ -63,12 +64,6 @@ def write_audit_log(entries: Iterable[dict[str, Any]]) -> int:
                f"VALUES ({', '.join(['?'] * len(_COLUMNS))})")
         connection.exec_driver_sql(sql, rows)
     return len(rows)
-
-
-def write_audit_log_at_exit(entries: Iterable[dict[str, Any]]) -> int:
-    """``write_audit_log`` for the last rows of a process whose ORM Airflow may have disposed."""
-    reopen_if_disposed()
-    return write_audit_log(entries)
 
 
 def read_audit_log(event: str, dag_ids: Iterable[str], limit: int) -> list[tuple]:

@@ -3,15 +3,18 @@
 Why: a sender that pushes more than the api-server can take otherwise waits in a queue that
 grows until its client times out (GitHub gives up after 10 s), and then cannot tell whether
 its delivery became a run. A 503 with ``Retry-After`` is an answer it can act on, and with a
-delivery id its retry is deduplicated. Two bounds per api-server worker:
+delivery id its retry is deduplicated. Three bounds per api-server worker:
 
-- ``max_pending_requests``: requests admitted (being served or queued for a thread); past it, a
-  new request is refused before its body is read;
-- ``max_queue_seconds``: a request queued behind busy threads that has not started after that
-  long is answered 503 at once from the event loop (``bridge.BufferedWSGIBridge``) and never
-  runs, so an admitted request starts within a bounded time or gets its 503 then. Only requests
-  that found every thread busy can time out: a free thread slow to start (the GIL, a stalled
-  VM) is not a queue, and refusing those cost genuine deliveries their run.
+- ``max_pending_requests``: requests admitted (being served or queued); past it, a new request
+  is refused before its body is read;
+- ``max_active_requests``: requests served at once (``bridge.BufferedWSGIBridge``; a wait steps
+  aside while it sleeps); the others queue on the event loop. Without it a burst started every
+  request it admitted, and run creations waiting on each other made answers take seconds;
+- ``max_queue_seconds``: a request that queued that long for one of those places is answered
+  503 at once from the event loop and never runs, so an admitted request starts within a bounded
+  time or gets its 503 then. Only a request that found every place taken can time out: a free
+  thread slow to start (the GIL, a stalled VM) is not a queue, and refusing those cost genuine
+  deliveries their run.
 
 Both answer the same 503 body; nothing is created for a refused request.
 """

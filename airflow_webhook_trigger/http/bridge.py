@@ -65,7 +65,6 @@ class BufferedWSGIBridge:
         self.refused = refused
         self.active = active
         self._slots: asyncio.Semaphore | None = None  # made on the event loop, by the first request
-        self.workers = workers
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="webhook")
         self.in_flight = 0  # handed to the pool, not yet answered (counted on the event loop: no lock)
 

@@ -15,7 +15,6 @@ import contextlib
 import importlib
 import logging
 from collections.abc import AsyncIterator, Callable
-
 from typing import Any
 
 from fastapi import FastAPI
