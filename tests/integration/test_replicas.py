@@ -332,7 +332,11 @@ def test_a_replica_killed_mid_burst_loses_nothing(all_up, request, via):
     if via == "direct":
         assert {a.target for a in unanswered} == {stack.urls[1]}
     else:
-        assert all(str(stack.ports[1]) in (a.upstream or "") for a in unanswered), \
+        # nginx's 502/504 name the upstream that failed: it must be the killed replica. A connection
+        # nginx closed without an answer names none (seen once in CI: nginx drops the client
+        # connection when its upstream dies mid-answer); it is sent again like any lost answer.
+        named = [a for a in unanswered if a.status is not None]
+        assert all(str(stack.ports[1]) in (a.upstream or "") for a in named), \
             [(a.status, a.upstream) for a in unanswered][:5]
     assert {a.status for a in attempts} <= {200, None, *retry_statuses}, \
         [(a.status, a.body) for a in attempts if a.status not in (200, None)][:5]
