@@ -18,6 +18,7 @@ import shutil
 import statistics
 import subprocess
 import tempfile
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,7 @@ function setup(thread) table.insert(threads, thread) end
 function init(args) counts = {} end
 function response(status, headers, body)
   local k = tostring(status)
+  if status == 503 and headers["retry-after"] == nil and headers["Retry-After"] == nil then k = "503 without Retry-After" end
   counts[k] = (counts[k] or 0) + 1
 end
 function done(summary, latency, requests)
@@ -70,10 +72,15 @@ class Request:
     method: str = "POST"
     body: str = ""
     headers: tuple[tuple[str, str], ...] = (("Content-Type", "application/json"),)
+    unique_header: str | None = None  # a header set to "<prefix>-<n>", new for every request (delivery ids)
 
     def script(self) -> str:
         lines = [_LUA, f"wrk.method = {_lua_string(self.method)}", f"wrk.body = {_lua_string(self.body)}"]
         lines += [f"wrk.headers[{_lua_string(k)}] = {_lua_string(v)}" for k, v in self.headers]
+        if self.unique_header:
+            prefix = _lua_string(f"{self.name}-{uuid.uuid4().hex[:8]}-")
+            lines += ["sent = 0", "function request()", "  sent = sent + 1",
+                      f"  wrk.headers[{_lua_string(self.unique_header)}] = {prefix} .. sent", "  return wrk.format()", "end"]
         return "\n".join(lines) + "\n"
 
 
@@ -91,6 +98,7 @@ class Result:
     p90_ms: float
     p99_ms: float
     mean_ms: float
+    max_ms: float
     client_cpu_s: float
 
     @property
@@ -133,6 +141,7 @@ def run_wrk(request: Request, connections: int, seconds: float, timeout_s: float
         status=status,
         errors={k: v for k, v in data["errors"].items() if v},
         p50_ms=lat["p50"] / 1000, p90_ms=lat["p90"] / 1000, p99_ms=lat["p99"] / 1000, mean_ms=lat["mean"] / 1000,
+        max_ms=lat["max"] / 1000,
         client_cpu_s=(after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
         server_cpu_s=server_cpu,
     )

@@ -54,9 +54,19 @@ def _triggering(result: dict) -> list[str]:
                      _fmt(median_ratio(row["ratio_rounds"]), "×"), row["ratio_rounds"],
                      f"{w['p50_ms']} / {w['p99_ms']}", f"{r['p50_ms']} / {r['p99_ms']}",
                      f"{w['server_cpu_ms_per_request']} / {r['server_cpu_ms_per_request']}", f"{r['drain_s']} s"])
-    return _table(["database", "concurrency", "webhook runs/s", "REST runs/s", "ratio (median of rounds)",
-                   "ratio per round", "webhook p50 / p99", "REST p50 / p99", "server CPU ms per run, webhook / REST",
-                   "REST: drain after"], rows)
+    lines = _table(["database", "concurrency", "webhook runs/s", "REST runs/s", "ratio (median of rounds)",
+                    "ratio per round", "webhook p50 / p99", "REST p50 / p99", "server CPU ms per run, webhook / REST",
+                    "REST: drain after"], rows)
+    floors = [[db, row["floor"]["per_s"], _fmt(median_ratio(row["ratio_floor_vs_rest_rounds"]), "×"),
+               row["ratio_floor_vs_rest_rounds"], _fmt(median_ratio(row["ratio_webhook_vs_floor_rounds"]), "×"),
+               row["floor"]["server_cpu_ms_per_request"]]
+              for db, _, row in _rows(result, "triggering") if "floor" in row]
+    if floors:
+        lines += ["", "One client, beside them: an endpoint that only calls `create_dagrun` and commits "
+                  "(`bench/empty_plugin.py`, \"floor\"): the most any endpoint creating runs through Airflow reaches.", "",
+                  *_table(["database", "create_dagrun alone, runs/s", "its ratio to REST (median)", "per round",
+                           "webhook / create_dagrun alone", "server CPU ms per run"], floors)]
+    return lines
 
 
 def _no_write(result: dict) -> list[str]:
@@ -100,9 +110,20 @@ def _overload(result: dict) -> list[str]:
                          f"{_fmt(o.get('server_max_s'))} / {_fmt(o.get('server_p99_s'))}", _fmt(o.get("server_max_503_s")),
                          f"{o['max_s']} / {o['p99_s']}", o["max_503_s"], _fmt(o.get("load_generator_cores_busy")),
                          o["retries"], f"{o['runs_added']} / {o['deliveries_with_a_run']}"])
-    return _table(["database", "burst", "first answers", "503 share", "server: slowest / p99 answer (s)",
-                   "server: slowest 503 (s)", "load generator: slowest / p99 (s)", "its slowest 503 (s)",
-                   "its cores busy", "retries", "runs added / deliveries with a 200"], rows) if rows else []
+    if not rows:
+        return []
+    lines = _table(["database", "burst", "first answers", "503 share", "server: slowest / p99 answer (s)",
+                    "server: slowest 503 (s)", "load generator: slowest / p99 (s)", "its slowest 503 (s)",
+                    "its cores busy", "retries", "runs added / deliveries with a 200"], rows)
+    wrk_rows = [[db, f"{w['connections']} for {w['seconds']:g} s", w["statuses"], w["socket_errors"] or "none",
+                 f"{w['max_s']} / {w['p99_s']} / {w['p50_s']}", w["server_max_503_s"], f"{w['runs_added']}"]
+                for db, phase in result["phases"].items() if (w := (phase.get("overload") or {}).get("wrk"))]
+    if wrk_rows:
+        lines += ["", "The same overload as `wrk` sent it (C, next to no CPU; a new delivery id per request, no "
+                  "retries; wrk gives up after 10 s):", "",
+                  *_table(["database", "connections", "answers", "socket errors", "slowest / p99 / p50 (s)",
+                           "server: slowest 503 (s)", "runs added"], wrk_rows)]
+    return lines
 
 
 def _replicas(result: dict) -> list[str]:

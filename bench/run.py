@@ -105,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=",".join(PARTS),
                         help=f"comma-separated parts to run (default all: {','.join(PARTS)}); e.g. "
                              "--only triggering,overload for the run path and overload rows alone")
+    parser.add_argument("--clients", default=None,
+                        help="comma-separated concurrencies for the triggering and no-write parts (default 1,4,16); "
+                             "e.g. --only triggering --clients 1 for the one-client row alone")
     args = parser.parse_args(argv)
     parts = tuple(part.strip() for part in args.only.split(",") if part.strip())
     unknown = set(parts) - set(PARTS)
@@ -112,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown parts {sorted(unknown)}; choose from {', '.join(PARTS)}")
     require_wrk()
     settings = dict(QUICK if args.quick else FULL)
+    if args.clients:
+        settings["concurrencies"] = [int(c) for c in args.clients.split(",")]
     dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     result = {
         "benchmark": "airflow-webhook-trigger vs Airflow's POST /api/v2/dags/{dag_id}/dagRuns",

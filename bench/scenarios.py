@@ -63,15 +63,20 @@ def webhook_run_conf(server: BenchServer) -> dict:
 
 def triggering(server: BenchServer, concurrencies: list[int], seconds: float, rounds: int) -> list[dict]:
     webhook = Request("webhook", f"{server.url}{WEBHOOK}/bench/bench_trigger/bench-key", 200, body=TRIGGER_BODY)
-    rest_body = json.dumps({**json.loads(TRIGGER_BODY), "conf": webhook_run_conf(server)})
+    conf = webhook_run_conf(server)
+    rest_body = json.dumps({**json.loads(TRIGGER_BODY), "conf": conf})
     rest = Request("rest", f"{server.url}/api/v2/dags/bench_trigger/dagRuns", 200, body=rest_body,
                    headers=(JSON, ("Authorization", f"Bearer {server.token()}")))
+    # one client only: what Airflow's create_dagrun alone allows (bench/empty_plugin.py, "floor")
+    floor = Request("floor", f"{server.url}/api/v1/executions/floor/bench_trigger", 200, body=json.dumps({"conf": conf}))
     probe = f"{WEBHOOK}/bench/bench_conditions/bench-key"
     out = []
     for connections in concurrencies:
-        say(f"{server.db}: triggering at concurrency {connections} (webhook vs REST, {rounds}x{seconds:g}s each)")
-        in_db = {"webhook": 0, "rest": 0}
-        drained = {"webhook": 0.0, "rest": 0.0}
+        variants = [webhook, rest, floor] if connections == 1 else [webhook, rest]
+        say(f"{server.db}: triggering at concurrency {connections} ({' vs '.join(v.name for v in variants)}, "
+            f"{rounds}x{seconds:g}s each)")
+        in_db = {v.name: 0 for v in variants}
+        drained = {v.name: 0.0 for v in variants}
         last = [server.count_runs("bench_trigger")]
 
         def between(request: Request, phase: str) -> None:
@@ -81,21 +86,31 @@ def triggering(server: BenchServer, concurrencies: list[int], seconds: float, ro
                 in_db[request.name] += now - last[0]
             last[0] = now
 
-        results = _summary(interleaved([webhook, rest], connections, seconds, rounds, between=between,
+        results = _summary(interleaved(variants, connections, seconds, rounds, between=between,
                                        cpu_probe=server.cpu_seconds))
+        for name, result in results.items():
+            result["runs_in_db"], result["drain_s"] = in_db[name], round(drained[name], 2)
         w, r = results["webhook"], results["rest"]
-        w["runs_in_db"], r["runs_in_db"] = in_db["webhook"], in_db["rest"]
-        w["drain_s"], r["drain_s"] = round(drained["webhook"], 2), round(drained["rest"], 2)
-        out.append({
+        row = {
             "concurrency": connections,
             "webhook": w,
             "rest": r,
             "ratio_runs_per_s": _ratio(w["per_s"], r["per_s"]),
             "ratio_rounds": _round_ratios(w, r),
             "ratio_server_cpu_per_request": _ratio(r["server_cpu_ms_per_request"] or 0, w["server_cpu_ms_per_request"] or 0),
-        })
+        }
+        if "floor" in results:
+            f = results["floor"]
+            row.update({
+                "floor": f,
+                "ratio_floor_vs_rest_rounds": _round_ratios(f, r),
+                "ratio_webhook_vs_floor_rounds": _round_ratios(w, f),
+                "cpu_ms_per_request": {name: results[name]["server_cpu_ms_per_request"] for name in results},
+            })
+        out.append(row)
         say(f"  webhook {w['per_s']} runs/s (p50 {w['p50_ms']} ms, failed {w['failed']}), "
-            f"REST {r['per_s']} runs/s (p50 {r['p50_ms']} ms, failed {r['failed']})")
+            f"REST {r['per_s']} runs/s (p50 {r['p50_ms']} ms, failed {r['failed']})"
+            + (f", create_dagrun alone {results['floor']['per_s']} runs/s" if "floor" in results else ""))
     return out
 
 

@@ -44,6 +44,10 @@ def _triggering(db: str, rows: list[dict]) -> list[dict]:
             passed = ratio >= (ONE_CLIENT_RATIO if c == 1 else TRIGGER_RATIO)
             detail = (f"webhook {w['per_s']} vs REST {r['per_s']} runs/s (totals: {row['ratio_runs_per_s']}x); "
                       f"per round {row['ratio_rounds']}")
+            if "floor" in row:  # what create_dagrun alone reaches (bench/empty_plugin.py, "floor")
+                detail += (f"; create_dagrun alone {row['floor']['per_s']} runs/s: "
+                           f"{median_ratio(row['ratio_floor_vs_rest_rounds'])}x REST, webhook "
+                           f"{median_ratio(row['ratio_webhook_vs_floor_rounds'])}x of it")
         wanted = ONE_CLIENT_RATIO if c == 1 else TRIGGER_RATIO
         name = f"{db}: webhook runs/s vs REST (real JWT auth), " + ("one client" if c == 1 else f"concurrency {c}")
         out.append(_target(name, ratio, f">= {wanted}x", passed, detail))
@@ -125,6 +129,29 @@ def _overload(db: str, row: dict | None) -> list[dict]:
         _target(f"{burst}, runs after retries", row["runs_added"], f"= {row['requests']} (one per delivery)",
                 row["runs_added"] == row["deliveries_with_a_run"] == row["requests"],
                 f"{row['retries']} retries; {row['deliveries_with_a_run']} deliveries answered 200"),
+        *_overload_wrk(db, row.get("wrk")),
+    ]
+
+
+def _overload_wrk(db: str, wrk: dict | None) -> list[dict]:
+    """The same burst as wrk (C, next to no CPU) saw it: the sender's view without a Python client's
+    own delays."""
+    if not wrk:
+        return []
+    burst = f"{db}: {wrk['connections']} wrk connections for {wrk['seconds']:g} s"
+    statuses = wrk["statuses"]
+    only = set(statuses) <= {"200", "503"}
+    return [
+        _target(f"{burst}, slowest answer (client)", wrk["max_s"], f"<= {OVERLOAD_ANSWER_S:g} s, no timeout, only 200/503",
+                wrk["max_s"] <= OVERLOAD_ANSWER_S and not wrk["socket_errors"] and only,
+                f"statuses {statuses}; p50 {wrk['p50_s']} s, p99 {wrk['p99_s']} s; socket errors "
+                f"{wrk['socket_errors'] or 'none'}; slowest 503 (server) {wrk['server_max_503_s']} s"),
+        # wrk stops with up to one request in flight per connection: those may have made a run
+        # whose answer it never read, so runs fall between the 200s and the 200s + connections
+        _target(f"{burst}, runs", wrk["runs_added"],
+                f"between the {statuses.get('200', 0)} answers 200 and {statuses.get('200', 0) + wrk['connections']}",
+                statuses.get("200", 0) <= wrk["runs_added"] <= statuses.get("200", 0) + wrk["connections"],
+                "each request a new delivery id; the excess are requests in flight when wrk stopped"),
     ]
 
 
