@@ -12,4 +12,4 @@ from airflow_webhook_trigger.errors import WebhookDeclarationError
 
 __all__ = ["webhook", "validate_declaration", "parse_declaration", "WebhookDeclarationError", "__version__"]
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"

@@ -81,21 +81,25 @@ def as_declared(value: Any) -> Any:
 
 
 def event_extra(conf: dict[str, Any], *, namespace: str, dag_id: str, trigger_id: str, correlation_id: str,
-                delivery_id: str | None, received_at: datetime) -> dict[str, Any]:
-    """The event's ``extra``: the conf a run would get, and the webhook that sent it."""
+                delivery_id: str | None, received_at: datetime, labels: list[dict[str, str]] | None = None,
+                ) -> dict[str, Any]:
+    """The event's ``extra``: the conf a run would get, and the webhook that sent it (with the
+    trigger's rendered ``labels``, Kestra's ``[{key, value}]`` shape)."""
     source = {"namespace": namespace, "dag_id": dag_id, "trigger_id": trigger_id, "id": correlation_id,
-              "delivery_id": delivery_id, "received_at": received_at.isoformat()}
+              "delivery_id": delivery_id, "received_at": received_at.isoformat(), "labels": labels or []}
     return storable.scrub({**conf, SOURCE_KEY: source})
 
 
 def record_event(target: AssetTarget, *, namespace: str, dag_id: str, trigger_id: str, conf: dict[str, Any],
-                 correlation_id: str, delivery_id: str | None, received_at: datetime) -> RecordedEvent:
+                 correlation_id: str, delivery_id: str | None, received_at: datetime,
+                 labels: list[dict[str, str]] | None = None) -> RecordedEvent:
     """Record the delivery's event (or find the event of an earlier delivery with the same id).
 
     Raises ``DagGone``/``DagPaused`` when the declaring DAG is gone or paused at that moment.
     """
     extra = event_extra(conf, namespace=namespace, dag_id=dag_id, trigger_id=trigger_id,
-                        correlation_id=correlation_id, delivery_id=delivery_id, received_at=received_at)
+                        correlation_id=correlation_id, delivery_id=delivery_id, received_at=received_at,
+                        labels=labels)
     return asset_events.record_asset_event(AssetEventRequest(
         dag_id=dag_id, name=target.name, uri=target.uri, group=target.group, by=target.by, extra=extra,
         dedupe_id=correlation_id if delivery_id else None,

@@ -36,11 +36,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("key_cache_seconds", "10", "How long a rendered key or secret is reused before rendering again.", "float"),
     Option("max_body_size", "1048576", "Largest request body accepted, in bytes (413 above).", "integer"),
     Option("max_stored_body_size", "26214400",
-           "Largest body a `fetchType: STORE` trigger accepts, in bytes (it goes to body_store, not the conf).", "integer"),
+           "Largest body a `fetchType: STORE` trigger accepts, in bytes (it goes to body_store, not the conf).", "integer",
+           version_added="0.2.0"),
     Option("body_store", "", "ObjectStoragePath URL where `fetchType: STORE` bodies are written "
-           "(default: file://{AIRFLOW_HOME}/webhook_bodies).", example="s3://my-bucket/webhook-bodies"),
+           "(default: file://{AIRFLOW_HOME}/webhook_bodies).", example="s3://my-bucket/webhook-bodies",
+           version_added="0.2.0"),
     Option("tenants", "main", "Comma-separated tenants served at /api/v1/{tenant}/executions/webhook/... "
-           "(Kestra 2.x's URL; `main` is Kestra's default tenant).", example="main,acme"),
+           "(Kestra 2.x's URL; `main` is Kestra's default tenant).", example="main,acme", version_added="0.2.0"),
     Option("max_part_size", "262144", "Largest multipart file kept base64-encoded in the conf, in bytes.", "integer"),
     Option("wait_timeout", "60", "Default seconds a `wait: true` request waits before answering 202.", "float"),
     Option("wait_max_timeout", "600", "Largest `timeout` a declaration may ask for, in seconds.", "float"),
@@ -50,26 +52,27 @@ OPTIONS: tuple[Option, ...] = (
     Option("wsgi_threads", "64", "Threads serving webhook requests in each api-server worker (waits sleep in them).",
            "integer"),
     Option("max_pending_requests", "128", "Webhook requests one api-server worker admits at once (served or queued); "
-           "past it a request is answered 503 with Retry-After at once.", "integer"),
+           "past it a request is answered 503 with Retry-After at once.", "integer", version_added="0.2.0"),
     Option("max_active_requests", "16", "Webhook requests one api-server worker serves at once (a `wait: true` "
-           "request stops counting while it waits); the next ones queue for at most max_queue_seconds.", "integer"),
+           "request stops counting while it waits); the next ones queue for at most max_queue_seconds.", "integer",
+           version_added="0.2.0"),
     Option("max_queue_seconds", "0.5", "Seconds an admitted request may queue for one of the max_active_requests "
-           "places before it is answered 503 (with Retry-After) instead of served.", "float"),
+           "places before it is answered 503 (with Retry-After) instead of served.", "float", version_added="0.2.0"),
     Option("rate_limit_storage", "memory://", "Where rateLimit counters live, as a `limits` storage URI: memory:// "
            "(each worker counts alone), redis://host:6379/0, redis+sentinel://host:26379/service, memcached://host:11211 "
-           "(shared by every worker and replica).", example="redis://redis:6379/0"),
+           "(shared by every worker and replica).", example="redis://redis:6379/0", version_added="0.2.0"),
     Option("rate_limit_storage_timeout", "0.5", "Seconds to connect to and wait for the rate-limit storage before "
-           "accepting the delivery without its limit.", "float"),
+           "accepting the delivery without its limit.", "float", version_added="0.2.0"),
     Option("max_concurrent_waits", "16", "`wait: true` requests waiting at once per api-server worker (503 above, no run).",
-           "integer"),
+           "integer", version_added="0.2.0"),
     Option("allow_literal_keys", "True", "Accept keys that read no secret (secret(), var, conn); False: such a "
-           "declaration is invalid.", "boolean"),
+           "declaration is invalid.", "boolean", version_added="0.2.0"),
     Option("masked_headers", "", "Comma-separated header names stored as *** in runs' conf (besides Authorization, "
-           "Cookie...).", example="x-shopify-access-token"),
+           "Cookie...).", example="x-shopify-access-token", version_added="0.2.0"),
     Option("masked_parameters", "", "Comma-separated query parameter names stored as *** in runs' conf.",
-           example="token,api_key"),
+           example="token,api_key", version_added="0.2.0"),
     Option("wrong_key_summary_seconds", "60", "Wrong-key 404s to a DAG are written as one audit row per this many "
-           "seconds.", "float"),
+           "seconds.", "float", version_added="0.2.0"),
 )
 _DEFAULTS = {option.name: option.default for option in OPTIONS}
 

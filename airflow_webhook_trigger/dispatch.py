@@ -1,4 +1,7 @@
-"""The decision: what a request to a webhook URL gets, and the only place statuses are chosen.
+"""The decision: what a request to a webhook URL gets; every status of a delivery is chosen here.
+
+(The HTTP layer answers only what comes before a delivery exists: 405, 503 when overloaded,
+413/400 for a body too large or cut off while read, 500 for a bug.)
 
 A request goes through these steps in order; the first that answers ends it:
 
@@ -186,15 +189,13 @@ def decide(trigger: WebhookTrigger, request: WebhookRequest, namespace: str, dag
                 log.warning("Storing the body for webhook trigger %s of DAG %s failed: %s", trigger.id, dag_id, exc)
                 return replace(unavailable("the body store failed"), **known)
         variables["uri"] = stored or "(dry run: the body would be stored here)"
-    kept = False
-    try:
-        outcome = _create(trigger, request, namespace, dag_id, variables, context, known, trace, effects,
-                          input_types or {})
-        # a created run keeps its body, whatever its wait answered (202, 500, responseCode)
-        kept = (outcome.run_id or outcome.asset_event_id) is not None and not outcome.duplicate and effects.create_run
-    finally:
-        if stored is not None and not kept:  # no run of ours points at it: a 4xx/5xx or a redelivery
-            forget_body(stored)
+    outcome = _create(trigger, request, namespace, dag_id, variables, context, known, trace, effects,
+                      input_types or {})
+    # A created run keeps its body, whatever its wait answered (202, 500, responseCode); none of
+    # ours points at it after a 4xx/5xx or a redelivery. After an exception (the database gone
+    # mid-commit) a run may exist: the body stays, an unused file being the lesser harm.
+    if stored is not None and ((outcome.run_id or outcome.asset_event_id) is None or outcome.duplicate):
+        forget_body(stored)
     return outcome
 
 
@@ -219,7 +220,8 @@ def _create(trigger: WebhookTrigger, request: WebhookRequest, namespace: str, da
         return Outcome(422, message(422, text, label=exc.key), reason=f"label {exc.key} failed", **known)
     trace.labels = list(labels)
     if trigger.asset is not None:
-        return _record_asset_event(trigger, request, namespace, dag_id, conf, variables, context, known, effects, trace)
+        return _record_asset_event(trigger, request, namespace, dag_id, conf, variables, context, known, effects, trace,
+                                   labels)
 
     run = run_request(dag_id, namespace, trigger.id, conf, request.received_at,
                       delivery_id(trigger, request, variables, context), labels)
@@ -351,8 +353,10 @@ def wait_and_answer(trigger: WebhookTrigger, created: Outcome, context: dict[str
 
 
 def _record_asset_event(trigger: WebhookTrigger, request: WebhookRequest, namespace: str, dag_id: str, conf: dict,
-                        variables: dict, context: dict, known: dict, effects: Effects, trace: Trace) -> Outcome:
-    """Step 7 for a trigger with an ``asset``: an event on the asset instead of a run (asset_target.py)."""
+                        variables: dict, context: dict, known: dict, effects: Effects, trace: Trace,
+                        labels: list[tuple[str, str]]) -> Outcome:
+    """Step 7 for a trigger with an ``asset``: an event on the asset instead of a run (asset_target.py);
+    its labels go in the event's ``extra`` and the answer, as a run's go in its note and the answer."""
     delivery = delivery_id(trigger, request, variables, context)
     correlation_id = make_run_id(trigger.id, request.received_at, delivery)
     trace.run_id, trace.stopped_at = correlation_id, "asset_event"
@@ -360,7 +364,8 @@ def _record_asset_event(trigger: WebhookTrigger, request: WebhookRequest, namesp
         return Outcome(200, None, reason=f"an event on asset {trigger.asset.uri} would be recorded", **known)
     try:
         event = record_event(trigger.asset, namespace=namespace, dag_id=dag_id, trigger_id=trigger.id, conf=conf,
-                             correlation_id=correlation_id, delivery_id=delivery, received_at=request.received_at)
+                             correlation_id=correlation_id, delivery_id=delivery, received_at=request.received_at,
+                             labels=as_kestra(labels))
     except DagGone:
         return replace(NOT_FOUND, reason="DAG gone", **known)
     except DagPaused:
@@ -373,6 +378,7 @@ def _record_asset_event(trigger: WebhookTrigger, request: WebhookRequest, namesp
         "trigger": {"id": trigger.id, "type": WEBHOOK_TYPES[0]},
         "asset": event.uri,
         "asset_event_id": event.event_id,
+        "labels": as_kestra(labels),
         "url": f"{_ui_base(request)}{asset_url_path(event.asset_id, event.uri)}",
         "duplicate": not event.created,
     }

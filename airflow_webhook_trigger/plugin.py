@@ -14,7 +14,7 @@ import logging
 
 from airflow.plugins_manager import AirflowPlugin
 
-from airflow_webhook_trigger.airflow.versions import AIRFLOW_VERSION, HAS_EXTERNAL_VIEWS, IS_AIRFLOW_2
+from airflow_webhook_trigger.airflow.versions import AIRFLOW_VERSION, HAS_EXTERNAL_VIEWS, HAS_PROVIDER_CLI, IS_AIRFLOW_2
 from airflow_webhook_trigger.http.lazy_app import lazy_app
 from airflow_webhook_trigger.ui import plugin_entries
 from airflow_webhook_trigger.urls import TENANT_URL_PREFIX, URL_PREFIX
@@ -52,4 +52,7 @@ class WebhookTriggerPlugin(AirflowPlugin):
         else:
             log.info("Airflow %d.%d has no external_views (3.1+): the Webhooks page is switched off; "
                      "`airflow-webhooks list` shows the same webhooks", *AIRFLOW_VERSION)
+        if not HAS_PROVIDER_CLI:
+            log.info("Airflow %d.%d loads no provider CLI groups (3.2+): `airflow webhook-trigger` is not there; "
+                     "the `airflow-webhooks` command has the same commands", *AIRFLOW_VERSION)
         del _page, _views, _webhook_app

@@ -25,7 +25,7 @@ same asset at once meet Airflow's unique ``(name, uri)``: the loser retries and 
 
 **Exactly once per delivery id.** ``asset_event`` has no column for a delivery id and no
 unique constraint to lean on, so the event's ``extra`` carries the delivery's correlation id
-(``extra.webhook.id``, the same id a run would get, from ``dispatch._delivery_id``) and the
+(``extra.webhook.id``, the same id a run would get, from ``delivery_ids.delivery_id``) and the
 check "is there an event on this asset from this DAG with this id" and the insert run in one
 transaction that first takes a lock keyed by that id:
 

@@ -58,12 +58,15 @@ def trigger_problems(trigger: WebhookTrigger, dag_id: str, namespace: str) -> li
     except TemplateRenderError as exc:
         problems.append(f"key does not render ({exc}): every request gets 404; {how_to_fix(exc)}")
     if trigger.signature is not None:
-        try:
-            secret = render(trigger.signature.secret, flow_context(dag_id, namespace)).strip()
-            if not secret:
-                problems.append("signature secret renders empty: every request gets 401")
-        except TemplateRenderError as exc:
-            problems.append(f"signature secret does not render ({exc}): every request gets 401; {how_to_fix(exc)}")
+        secrets = trigger.signature.secrets
+        for i, template in enumerate(secrets):  # a list while one is rotated: each named by its place
+            which = f"signature secret {i + 1} of {len(secrets)}" if len(secrets) > 1 else "signature secret"
+            fails = "every request it signs gets 401" if len(secrets) > 1 else "every request gets 401"
+            try:
+                if not render(template, flow_context(dag_id, namespace)).strip():
+                    problems.append(f"{which} renders empty: {fails}")
+            except TemplateRenderError as exc:
+                problems.append(f"{which} does not render ({exc}): {fails}; {how_to_fix(exc)}")
     return problems
 
 

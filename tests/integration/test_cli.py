@@ -47,6 +47,11 @@ def test_list_masks_keys_and_reports_problems(cli, stack):
     assert table.returncode == 0 and "cli_commands" in table.stdout and "PROBLEMS" in table.stdout
     assert "t6-cli-KEY" not in table.stdout
 
+    # ``main``'s key is written in the DAG file: flagged as visible to DAG readers; ``broken``'s reads a secret
+    assert mine["main"]["literal_key"] is True and mine["broken"]["literal_key"] is False
+    flagged = table.stdout.split("Literal keys, visible to everyone who can read the DAG", 1)[1]
+    assert "cli_commands / main" in flagged and "cli_commands / broken" not in flagged
+
 
 def test_url_prints_the_key_and_errors_say_what_to_change(cli, stack):
     done = cli("url", "cli_commands", "--trigger", "main")

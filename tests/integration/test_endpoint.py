@@ -3,7 +3,7 @@ answer code (404, 405, 409, 204, 200, 422), the run's conf, run id and triggerin
 through Airflow's REST API, lists of triggers, YAML declarations, request data staying data,
 and a namespace and key beyond ASCII. An invalid declaration: ``test_listing.py``.
 
-The DAGs are ``tests/dags/t2_*.py``, in Kestra's test namespace ``io.kestra.tests``.
+The DAGs are ``tests/dags/endpoint_*.py``, in Kestra's test namespace ``io.kestra.tests``.
 """
 
 from __future__ import annotations
@@ -282,3 +282,15 @@ def test_no_namespace_means_the_default_namespace(stack, http):
     assert response.json()["namespace"] == "default"
     answer_run(stack, response)
     assert http.post(f"{PREFIX}/{NS}/endpoint_default_namespace/default-namespace-key").content == NOT_FOUND
+
+
+@pytest.mark.airflow3_only  # Airflow 2 has neither feature and says nothing (README's table)
+def test_what_this_airflow_lacks_is_switched_off_with_a_log_line(stack, http):
+    """On 3.0 the Webhooks page, on 3.0 and 3.1 the ``airflow webhook-trigger`` group: each is
+    off with a line in the api-server's log saying why; on 3.2+ neither line is there."""
+    from airflow_webhook_trigger.airflow.versions import HAS_EXTERNAL_VIEWS, HAS_PROVIDER_CLI
+
+    assert http.post(f"{PREFIX}/{NS}/endpoint_webhook/a-secret-key").status_code == 200  # served all the same
+    log = stack.log("api-server")
+    assert ("the Webhooks page is switched off" in log) is not HAS_EXTERNAL_VIEWS, log[-2000:]
+    assert ("`airflow webhook-trigger` is not there" in log) is not HAS_PROVIDER_CLI, log[-2000:]

@@ -34,6 +34,9 @@ with DAG(dag_id="{dag_id}", schedule=None, tags=["test", "issue2"],
 '''
 
 
+RACED = ("duplicate key", "UniqueViolation", "IntegrityError", "gkpj")  # gkpj: SQLAlchemy's IntegrityError page
+
+
 def write_dag(stack, dag_id: str, key: str) -> None:
     stack.write_dag(f"{dag_id}.py", DAG_SOURCE.format(dag_id=dag_id, key=key, ns=NS))
 
@@ -47,12 +50,15 @@ def reserialize(stack) -> float:
     """
     env = {**stack.env, "AIRFLOW__CORE__MIN_SERIALIZED_DAG_UPDATE_INTERVAL": "0"}
     started = time.monotonic()
-    done = subprocess.run([AIRFLOW, "dags", "reserialize"], env=env, capture_output=True, text=True, timeout=300)
-    if done.returncode != 0 and any(word in done.stderr for word in ("duplicate key", "UniqueViolation", "IntegrityError")):
-        # Airflow 2: the scheduler's own DAG processor wrote the new DAG's row at the same moment
-        # (seen once in ~10 runs); the row exists now, so a second reserialize only updates it
+    for attempt in range(4):
         done = subprocess.run([AIRFLOW, "dags", "reserialize"], env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
+        if done.returncode == 0 or not any(word in done.stderr for word in RACED):
+            break
+        # Airflow 2: the scheduler's own DAG processor wrote a DAG's row at the same moment (seen
+        # about once in 10 runs, and twice in a row on a loaded machine: CI 2026-12-03); the row
+        # exists then, so the next reserialize only updates it
+        time.sleep(1 + attempt)
+    assert done.returncode == 0, done.stderr[:1500] + "\n...\n" + done.stderr[-1500:]
     return time.monotonic() - started
 
 

@@ -205,6 +205,13 @@ def test_abandoned_waits_free_their_threads(safe, client):
         for sock in held:
             sock.sendall(_wait_request())
         time.sleep(3)
+        for sock in held:  # each is waiting (its run never ends here): had the abandoned waits kept
+            sock.settimeout(0.2)  # their slots until the 300 s timeout, these would be 503s by now
+            try:
+                early = sock.recv(256)
+            except socket.timeout:
+                early = b""
+            assert early == b"", early
         runs_before = len(_runs(safe, "safety_wait"))
         over = client.post(f"{PREFIX}/safety/safety_wait/{KEY}", json={})
         assert over.status_code == 503, over.text

@@ -70,7 +70,7 @@ def test_the_event_extra_is_the_conf_and_the_source():
                                      received_at=NOW)
     assert extra["order"] == 7 and "\x00" not in str(extra["body"])  # made storable, as a conf is
     assert extra["webhook"] == {"namespace": "shop", "dag_id": "d", "trigger_id": "orders", "id": "webhook__orders__1",
-                                "delivery_id": "1", "received_at": NOW.isoformat()}
+                                "delivery_id": "1", "received_at": NOW.isoformat(), "labels": []}
 
 
 def test_the_lock_key_is_a_stable_signed_64_bit_number():
@@ -99,7 +99,7 @@ def test_the_answer_names_the_asset_and_the_event(recorded):
     assert first.body == {
         "id": "webhook__orders__o-7", "namespace": "shop", "flowId": "orders_dag", "dag_id": "orders_dag",
         "trigger": {"id": "orders", "type": "io.kestra.plugin.core.trigger.Webhook"}, "asset": "s3://shop/orders",
-        "asset_event_id": 41, "duplicate": False,
+        "asset_event_id": 41, "duplicate": False, "labels": [],
         "url": "https://airflow.example.com"
                + ("/datasets?uri=s3%3A%2F%2Fshop%2Forders" if IS_AIRFLOW_2 else "/assets/5"),
     }
@@ -108,6 +108,20 @@ def test_the_answer_names_the_asset_and_the_event(recorded):
     assert kwargs["conf"]["order"] == 7 and kwargs["conf"]["body"] == {"id": 7}
     again = dispatch.handle(_request(headers={"Idempotency-Key": "o-7"}), "shop", "orders_dag", "k", index=index)
     assert again.body["duplicate"] is True and again.outcome_name == "duplicate"
+
+
+def test_labels_go_in_the_event_and_the_answer(recorded):
+    """A run keeps its labels in its note and the answer; an event keeps them in ``extra.webhook``."""
+    labelled = {**DECLARATION, "labels": {"team": "shop", "order": "{{ trigger.body.id }}"}}
+    index = WebhookIndex.from_triggers({"orders_dag": labelled})
+    answer = dispatch.handle(_request(), "shop", "orders_dag", "k", index=index)
+    expected = [{"key": "team", "value": "shop"}, {"key": "order", "value": "7"}]
+    assert answer.status == 200 and answer.body["labels"] == expected
+    (_, kwargs), = recorded
+    assert kwargs["labels"] == expected
+    extra = asset_target.event_extra({}, namespace="shop", dag_id="d", trigger_id="orders", correlation_id="c",
+                                     delivery_id=None, received_at=NOW, labels=expected)
+    assert extra["webhook"]["labels"] == expected
 
 
 @pytest.mark.parametrize("reason, status", [(DagGone, 404), (DagPaused, 409)])

@@ -112,3 +112,16 @@ def test_dry_run_reports_a_refused_body_as_the_endpoint_answers_it():
     (report,) = dry_run([("ns", trigger)], broken, "d")
     assert report.status == 400
     assert "body is refused" in report.verdict
+
+
+def test_list_problems_name_each_rotated_secret_that_fails(monkeypatch):
+    from airflow_webhook_trigger.cli.dry_run import trigger_problems  # only this test needs it
+
+    monkeypatch.setenv("AIRFLOW_VAR_ROT_OK", "s3cret")
+    good, bad = "{{ secret('ROT_OK') }}", "{{ secret('ROT_OK') ~ nope.deeper }}"
+    (trigger,) = parse_declaration({"key": "k", "signature": {"type": "github", "secret": [good, bad]}})
+    (problem,) = trigger_problems(trigger, "d", "ns")
+    assert problem.startswith("signature secret 2 of 2 does not render")
+    assert "every request it signs gets 401" in problem
+    (single,) = parse_declaration({"key": "k", "signature": {"type": "github", "secret": bad}})
+    assert trigger_problems(single, "d", "ns")[0].startswith("signature secret does not render")

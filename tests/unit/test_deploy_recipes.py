@@ -11,6 +11,7 @@ api-server in tests/integration/test_api_server_apps.py.
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -91,7 +92,8 @@ def test_one_airflow_release_everywhere():
     pinned = re.search(r"^apache-airflow==(\S+)$", (REPO / "constraints.txt").read_text(), re.M).group(1)
     dockerfile = (DEPLOY / "Dockerfile").read_text()
     assert re.search(r"^ARG AIRFLOW_VERSION=(\S+)$", dockerfile, re.M).group(1) == pinned
-    assert "FROM apache/airflow:${AIRFLOW_VERSION}" in dockerfile
+    assert "FROM apache/airflow:${AIRFLOW_VERSION}-python${PYTHON_VERSION}" in dockerfile
+    assert re.search(r"^ARG PYTHON_VERSION=(\S+)$", dockerfile, re.M).group(1) == "%d.%d" % sys.version_info[:2]
     assert '"apache-airflow==${AIRFLOW_VERSION}"' in dockerfile  # Airflow stays the image's
     values = yaml.safe_load((DEPLOY / "helm-values.yaml").read_text())
     assert values["airflowVersion"] == pinned and values["images"]["airflow"]["tag"].startswith(pinned)

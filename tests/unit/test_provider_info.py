@@ -79,6 +79,36 @@ def test_airflow_config_list_shows_the_section(airflow_home):
 
 def test_the_cli_group_is_not_named_like_inbound_webhooks_one():
     """``airflow-provider-inbound-webhooks`` registers ``airflow webhooks``: the same name twice
-    stops every ``airflow`` command (CliConflictError). tests/integration/test_coexistence.py runs
-    both together when that provider is at hand."""
-    assert GROUP == "webhook-trigger"
+    stops every ``airflow`` command (CliConflictError). What Airflow's CLI is handed (the provider
+    info's ``cli`` callable) is one group, not named ``webhooks``, with every command of the
+    console script. tests/integration/test_coexistence.py runs both together when that provider
+    is at hand."""
+    import importlib
+
+    from airflow_webhook_trigger.cli.commands import COMMANDS
+
+    (path,) = get_provider_info()["cli"]
+    module, _, name = path.rpartition(".")
+    (group,) = getattr(importlib.import_module(module), name)()
+    assert group.name == GROUP == "webhook-trigger"
+    assert [command.name for command in group.subcommands] == list(COMMANDS)
+
+
+def test_the_readme_options_table_is_config_options():
+    """The README's Configuration table names every option, and no other, with its default (an
+    option whose default is empty shows what empty means instead)."""
+    import re
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    shown: dict[str, str] = {}
+    for row in table.splitlines()[4:]:
+        names_cell, defaults_cell = row.split("|")[1:3]
+        names = re.findall(r"`([a-z_]+)`", names_cell)
+        defaults = re.findall(r"`([^`]*)`", defaults_cell) or [defaults_cell.strip()] * len(names)
+        assert len(names) == len(defaults), row
+        shown.update(zip(names, defaults))
+    assert sorted(shown) == sorted(option.name for option in config.OPTIONS)
+    for option in config.OPTIONS:
+        if option.default:
+            assert shown[option.name] == option.default, option.name
